@@ -1,0 +1,58 @@
+package io.cairn.bus;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageCodec;
+
+import java.util.List;
+
+/**
+ * Pass-by-reference codec: the bus hands the same immutable record object to the consumer, with no copy and no
+ * serialization. Cairn's bus never leaves the JVM (replication goes through Raft, not a clustered bus), so the
+ * wire methods refuse to run.
+ */
+public final class LocalCodec<T> implements MessageCodec<T, T> {
+
+  private static final List<Class<?>> MESSAGE_TYPES = List.of(
+      ReadRequest.class, ReadReply.class, WriteRequest.class, WriteReply.class, StorageStatus.class,
+      ClusterInfo.class);
+
+  private final String name;
+
+  private LocalCodec(Class<T> type) {
+    this.name = "cairn-local:" + type.getName();
+  }
+
+  /** Registers the codec as the default one for every Cairn bus message type. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static void registerAll(EventBus bus) {
+    for (Class<?> type : MESSAGE_TYPES) {
+      bus.registerDefaultCodec((Class) type, new LocalCodec(type));
+    }
+  }
+
+  @Override
+  public void encodeToWire(Buffer buffer, T t) {
+    throw new IllegalStateException(name + " is a local-only codec: Cairn messages never leave the JVM");
+  }
+
+  @Override
+  public T decodeFromWire(int pos, Buffer buffer) {
+    throw new IllegalStateException(name + " is a local-only codec: Cairn messages never leave the JVM");
+  }
+
+  @Override
+  public T transform(T t) {
+    return t;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public byte systemCodecID() {
+    return -1;
+  }
+}

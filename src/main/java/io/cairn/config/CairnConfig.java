@@ -1,0 +1,41 @@
+package io.cairn.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/** The validated configuration, one record per section. Build it with {@link ConfigLoader}. */
+public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Limits limits, Duration shutdownTimeout,
+                          Log log) {
+
+  public record Grpc(String host, int port) {}
+
+  public record Http(String host, int port) {}
+
+  public record Front(int instances, int maxInflightPerConnection, int maxInflight) {}
+
+  public record Storage(Path dataDir, int readers, boolean sync, int maxPendingWrites, int groupCommitMax,
+                        long blockCacheSize) {}
+
+  public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults) {}
+
+  public record Log(String format, String level) {}
+
+  /** Builds the record from converted values keyed by their dotted names (every key present). */
+  static CairnConfig of(Map<String, Object> v) {
+    return new CairnConfig(
+        new Grpc((String) v.get("grpc.host"), (int) v.get("grpc.port")),
+        new Http((String) v.get("http.host"), (int) v.get("http.port")),
+        new Front((int) v.get("front.instances"), (int) v.get("front.max-inflight-per-connection"),
+            (int) v.get("front.max-inflight")),
+        new Storage(Path.of((String) v.get("storage.data-dir")).toAbsolutePath().normalize(),
+            (int) v.get("storage.readers"), (boolean) v.get("storage.sync"),
+            (int) v.get("storage.max-pending-writes"), (int) v.get("storage.group-commit-max"),
+            (int) v.get("storage.block-cache-size")),
+        new Limits((int) v.get("limits.max-key-size"), (int) v.get("limits.max-value-size"),
+            (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
+            (int) v.get("limits.max-range-results")),
+        (Duration) v.get("shutdown.timeout"),
+        new Log((String) v.get("log.format"), (String) v.get("log.level")));
+  }
+}

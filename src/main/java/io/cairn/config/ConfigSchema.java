@@ -1,0 +1,75 @@
+package io.cairn.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import static io.cairn.config.ConfigKey.Type.BOOL;
+import static io.cairn.config.ConfigKey.Type.CHOICE;
+import static io.cairn.config.ConfigKey.Type.DURATION;
+import static io.cairn.config.ConfigKey.Type.INT;
+import static io.cairn.config.ConfigKey.Type.STRING;
+
+/** Every configuration key Cairn knows, with its default. {@code conf/cairn.yaml} documents the same list. */
+public final class ConfigSchema {
+
+  private ConfigSchema() {}
+
+  private static final int MIB = 1024 * 1024;
+  private static final Supplier<Object> CORES = () -> Runtime.getRuntime().availableProcessors();
+
+  public static final List<ConfigKey> KEYS = List.of(
+      key("grpc.host", STRING, "127.0.0.1", "address the gRPC port binds to"),
+      intKey("grpc.port", 7379, 0, 65535, "gRPC port for every API (0 picks a free port)"),
+      key("http.host", STRING, "127.0.0.1", "address the HTTP ops port binds to"),
+      intKey("http.port", 7380, 0, 65535, "HTTP ops port: probes, metrics, version (0 picks a free port)"),
+      new ConfigKey("front.instances", INT, CORES, 1, 256, List.of(),
+          "gRPC front verticles sharing the gRPC port (default: number of cores)"),
+      intKey("front.max-inflight-per-connection", 1024, 1, 1_000_000,
+          "requests one connection may have in flight; more are refused with RESOURCE_EXHAUSTED"),
+      intKey("front.max-inflight", 16384, 1, 10_000_000,
+          "requests one front instance may have in flight; more are refused with RESOURCE_EXHAUSTED"),
+      key("storage.data-dir", STRING, "./cairn-data", "directory holding the database and the member identity"),
+      new ConfigKey("storage.readers", INT, CORES, 1, 256, List.of(),
+          "storage reader verticles serving reads in parallel (default: number of cores)"),
+      key("storage.sync", BOOL, true,
+          "sync the write-ahead log before acknowledging a write; false may LOSE the last acknowledged writes "
+              + "on a crash or power loss"),
+      intKey("storage.max-pending-writes", 65536, 1, 10_000_000,
+          "write requests queued for the writer; more are refused with RESOURCE_EXHAUSTED"),
+      intKey("storage.group-commit-max", 4096, 1, 1_000_000,
+          "most write requests committed together in one synced RocksDB write batch"),
+      intKey("storage.block-cache-size", 64 * MIB, 0, Integer.MAX_VALUE, "RocksDB block cache, in bytes"),
+      intKey("limits.max-key-size", 4096, 1, 1_000_000, "largest key, in bytes (the part after the collection)"),
+      intKey("limits.max-value-size", MIB, 0, 64 * MIB, "largest value, in bytes"),
+      intKey("limits.max-batch-ops", 128, 1, 100_000, "most queries in one ExecuteBatch"),
+      intKey("limits.max-request-size", 3 * MIB / 2, 1024, 128 * MIB, "largest request message, in bytes"),
+      intKey("limits.max-range-results", 10_000, 1, 10_000_000,
+          "most keys one unary range returns (its limit 0 means this)"),
+      new ConfigKey("shutdown.timeout", DURATION, () -> "30s", 0, 3_600_000, List.of(),
+          "how long in-flight requests may take to finish on SIGTERM/SIGINT"),
+      new ConfigKey("log.format", CHOICE, () -> "text", 0, 0, List.of("text", "json"), "text or json (one object a line)"),
+      new ConfigKey("log.level", CHOICE, () -> "info", 0, 0, List.of("trace", "debug", "info", "warn", "error"),
+          "root log level"));
+
+  private static final Map<String, ConfigKey> BY_NAME = new LinkedHashMap<>();
+
+  static {
+    for (ConfigKey k : KEYS) {
+      BY_NAME.put(k.name(), k);
+    }
+  }
+
+  public static ConfigKey find(String name) {
+    return BY_NAME.get(name);
+  }
+
+  private static ConfigKey key(String name, ConfigKey.Type type, Object def, String doc) {
+    return new ConfigKey(name, type, () -> def, 0, 0, List.of(), doc);
+  }
+
+  private static ConfigKey intKey(String name, int def, long min, long max, String doc) {
+    return new ConfigKey(name, INT, () -> def, min, max, List.of(), doc);
+  }
+}

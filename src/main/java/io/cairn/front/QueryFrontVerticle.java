@@ -1,0 +1,110 @@
+package io.cairn.front;
+
+import io.cairn.bus.Addresses;
+import io.cairn.bus.ClusterInfo;
+import io.cairn.bus.Heartbeats;
+import io.cairn.bus.Listeners;
+import io.cairn.config.CairnConfig;
+import io.cairn.front.query.QueryRpcService;
+import io.cairn.proto.v1.QueryServiceGrpcService;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+
+import java.net.BindException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One gRPC front: every API Cairn serves, on the shared gRPC port (Vert.x balances connections across the
+ * instances). It talks to storage only through the bus.
+ */
+public final class QueryFrontVerticle extends AbstractVerticle {
+
+  private static final AtomicInteger SEQUENCE = new AtomicInteger();
+  private static final int WINDOW = 1 << 20;
+
+  private final CairnConfig config;
+  private final MeterRegistry registry;
+  private final int port;
+  private final String name = "grpc-front-" + SEQUENCE.incrementAndGet();
+  private HttpServer server;
+
+  /** {@code port} is the port to bind: the configured one, or a negative value to share one free port. */
+  public QueryFrontVerticle(CairnConfig config, MeterRegistry registry, int port) {
+    this.config = config;
+    this.registry = registry;
+    this.port = port;
+  }
+
+  @Override
+  public void start(Promise<Void> startPromise) {
+    StorageClient storage = new StorageClient(vertx);
+    vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
+        .map(Message::body)
+        .compose(cluster -> {
+          CairnConfig.Limits limits = config.limits();
+          RpcGuard guard = new RpcGuard(vertx, registry, config.front().maxInflightPerConnection(),
+              config.front().maxInflight());
+          // The transport accepts somewhat more than the limit so that an oversize request gets Cairn's own
+          // INVALID_ARGUMENT naming the limit rather than a bare transport error.
+          GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
+              .setMaxMessageSize(limits.maxRequestSize() + (1L << 20))
+              .setScheduleDeadlineAutomatically(true));
+          HealthService health = HealthService.create(vertx);
+          health.register("", () -> storage.status().map(s -> s.open()).otherwise(false));
+          health.register(QueryServiceGrpcService.SERVICE_NAME,
+              () -> storage.status().map(s -> s.open()).otherwise(false));
+          grpc.addService(new QueryRpcService(guard, storage, limits, cluster));
+          grpc.addService(health);
+          grpc.addService(ReflectionService.v1());
+          HttpServerOptions options = new HttpServerOptions()
+              .setHost(config.grpc().host())
+              .setPort(port)
+              .setInitialSettings(new Http2Settings().setInitialWindowSize(WINDOW))
+              .setHttp2ConnectionWindowSize(16 * WINDOW);
+          server = vertx.createHttpServer(options).requestHandler(grpc);
+          return server.listen().recover(e -> Future.failedFuture(bindFailure(e)));
+        })
+        .onSuccess(s -> {
+          Listeners.listening(vertx, name, config.grpc().host() + ":" + s.actualPort());
+          Heartbeats.start(vertx, name);
+        })
+        .<Void>mapEmpty()
+        .onComplete(startPromise);
+  }
+
+  private Throwable bindFailure(Throwable e) {
+    if (e instanceof BindException || String.valueOf(e.getMessage()).contains("Address already in use")) {
+      return new io.cairn.config.ConfigException(java.util.List.of("grpc.port: " + config.grpc().host() + ":"
+          + config.grpc().port() + " is already in use by another process; choose another port"));
+    }
+    return e;
+  }
+
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  /** Stops accepting, then lets in-flight calls finish within {@code shutdown.timeout}. */
+  @Override
+  public void stop(Promise<Void> stopPromise) {
+    Listeners.closed(vertx, name);
+    Heartbeats.stop(vertx, name);
+    if (server == null) {
+      stopPromise.complete();
+      return;
+    }
+    server.shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS).onComplete(stopPromise);
+  }
+
+}

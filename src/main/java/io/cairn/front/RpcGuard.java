@@ -1,0 +1,155 @@
+package io.cairn.front;
+
+import io.cairn.bus.CairnException;
+import io.cairn.bus.ErrorCode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.StatusException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Wraps every unary RPC of one front instance: bounds the requests in flight per connection and per instance
+ * (RESOURCE_EXHAUSTED past either bound), applies the request's deadline, maps failures to gRPC statuses, and
+ * records per-method request counts by status and latency histograms. Lives on one event loop: no locking.
+ */
+public final class RpcGuard {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RpcGuard.class);
+  /** Longest a request may wait on storage when neither the client nor the request sets a deadline. */
+  public static final long DEFAULT_TIMEOUT_MS = 30_000;
+
+  private final Vertx vertx;
+  private final MeterRegistry registry;
+  private final int maxPerConnection;
+  private final int maxPerInstance;
+  private final Map<HttpConnection, int[]> inflightByConnection = new WeakHashMap<>();
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private int inflight;
+
+  public RpcGuard(Vertx vertx, MeterRegistry registry, int maxPerConnection, int maxPerInstance) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.maxPerConnection = maxPerConnection;
+    this.maxPerInstance = maxPerInstance;
+  }
+
+  /** What a handler learns about the call besides its message. */
+  public record Call(long timeoutMs) {}
+
+  /**
+   * Serves a unary call: {@code handler} gets the request message and the effective timeout ({@code
+   * requestTimeoutMs} of the message, 0 when absent, combined with the gRPC deadline) and answers with a future.
+   */
+  public <Req, Resp> void unary(GrpcServerRequest<Req, Resp> request, Function<Req, Long> requestTimeoutMs,
+                                java.util.function.BiFunction<Req, Call, Future<Resp>> handler) {
+    long start = System.nanoTime();
+    String method = request.fullMethodName();
+    HttpConnection connection = request.connection();
+    int[] perConnection = inflightByConnection.computeIfAbsent(connection, c -> new int[1]);
+    if (perConnection[0] >= maxPerConnection) {
+      reject(request, method, start, "server overloaded: this connection already has " + perConnection[0]
+          + " requests in flight (front.max-inflight-per-connection); wait for answers or retry with backoff");
+      return;
+    }
+    if (inflight >= maxPerInstance) {
+      reject(request, method, start, "server overloaded: " + inflight
+          + " requests in flight on this front (front.max-inflight); retry with backoff");
+      return;
+    }
+    perConnection[0]++;
+    inflight++;
+    request.exceptionHandler(e -> LOG.debug("{} stream error: {}", method, e.toString()));
+    request.last().onComplete(ar -> {
+      if (ar.failed()) {
+        finish(perConnection);
+        record(method, ErrorCode.CANCELLED.name(), start);
+        return;
+      }
+      Req message = ar.result();
+      long fromMessage = requestTimeoutMs.apply(message);
+      long fromDeadline = request.timeout();
+      long timeout = DEFAULT_TIMEOUT_MS;
+      if (fromMessage > 0) {
+        timeout = fromMessage;
+      }
+      if (fromDeadline > 0) {
+        timeout = Math.min(timeout, fromDeadline);
+      }
+      Promise<Resp> outcome = Promise.promise();
+      long limit = timeout;
+      long timer = vertx.setTimer(limit, id -> outcome.tryFail(new CairnException(ErrorCode.DEADLINE_EXCEEDED,
+          "the request exceeded its deadline of " + limit + " ms; a write may still have been applied")));
+      Future<Resp> answer;
+      try {
+        answer = handler.apply(message, new Call(limit));
+      } catch (CairnException e) {
+        answer = Future.failedFuture(e);
+      } catch (RuntimeException e) {
+        LOG.error("{} failed", method, e);
+        answer = Future.failedFuture(CairnException.from(e));
+      }
+      answer.onComplete(outcome::tryComplete, outcome::tryFail);
+      outcome.future().onComplete(done -> {
+        vertx.cancelTimer(timer);
+        finish(perConnection);
+        if (done.succeeded()) {
+          respond(request, done.result());
+          record(method, "OK", start);
+        } else {
+          CairnException e = CairnException.from(done.cause());
+          fail(request, e);
+          record(method, e.code().name(), start);
+        }
+      });
+    });
+  }
+
+  private void finish(int[] perConnection) {
+    perConnection[0]--;
+    inflight--;
+  }
+
+  private <Req, Resp> void reject(GrpcServerRequest<Req, Resp> request, String method, long start, String message) {
+    fail(request, new CairnException(ErrorCode.RESOURCE_EXHAUSTED, message));
+    record(method, ErrorCode.RESOURCE_EXHAUSTED.name(), start);
+  }
+
+  private static <Req, Resp> void respond(GrpcServerRequest<Req, Resp> request, Resp response) {
+    try {
+      request.response().end(response);
+    } catch (IllegalStateException e) {
+      LOG.debug("{}: the client went away before the answer", request.fullMethodName());
+    }
+  }
+
+  private static <Req, Resp> void fail(GrpcServerRequest<Req, Resp> request, CairnException e) {
+    try {
+      request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
+    } catch (IllegalStateException ignored) {
+      LOG.debug("{}: the client went away before the error", request.fullMethodName());
+    }
+  }
+
+  private void record(String method, String code, long startNanos) {
+    Counter.builder("cairn.rpc.requests").description("RPCs answered, by method and gRPC status")
+        .tag("method", method).tag("code", code).register(registry).increment();
+    timers.computeIfAbsent(method, m -> Timer.builder("cairn.rpc.duration")
+            .description("RPC latency from request to answer").tag("method", m)
+            .publishPercentileHistogram().register(registry))
+        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+}

@@ -1,0 +1,131 @@
+package io.cairn.front.query;
+
+import com.google.protobuf.Descriptors;
+import io.cairn.bus.CairnException;
+import io.cairn.bus.ClusterInfo;
+import io.cairn.bus.KvOp;
+import io.cairn.bus.KvResult;
+import io.cairn.config.CairnConfig;
+import io.cairn.front.RpcGuard;
+import io.cairn.front.StorageClient;
+import io.cairn.proto.v1.BatchRequest;
+import io.cairn.proto.v1.BatchResponse;
+import io.cairn.proto.v1.Query;
+import io.cairn.proto.v1.QueryRequest;
+import io.cairn.proto.v1.QueryResponse;
+import io.cairn.proto.v1.QueryServiceGrpcService;
+import io.cairn.proto.v1.ResponseHeader;
+import io.vertx.core.Future;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.Service;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code cairn.v1.QueryService}: the native collection API, served from storage over the bus. */
+public final class QueryRpcService implements Service {
+
+  private final RpcGuard guard;
+  private final StorageClient storage;
+  private final QueryTranslator translator;
+  private final CairnConfig.Limits limits;
+  private final ClusterInfo cluster;
+
+  public QueryRpcService(RpcGuard guard, StorageClient storage, CairnConfig.Limits limits, ClusterInfo cluster) {
+    this.guard = guard;
+    this.storage = storage;
+    this.translator = new QueryTranslator(limits);
+    this.limits = limits;
+    this.cluster = cluster;
+  }
+
+  @Override
+  public ServiceName name() {
+    return QueryServiceGrpcService.SERVICE_NAME;
+  }
+
+  @Override
+  public Descriptors.ServiceDescriptor descriptor() {
+    return QueryServiceGrpcService.SERVICE_DESCRIPTOR;
+  }
+
+  @Override
+  public void bind(GrpcServer server) {
+    server.callHandler(QueryServiceGrpcService.ExecuteQuery,
+        request -> guard.unary(request, m -> (long) m.getTimeoutMs(), this::executeQuery));
+    server.callHandler(QueryServiceGrpcService.ExecuteBatch,
+        request -> guard.unary(request, m -> (long) m.getTimeoutMs(), this::executeBatch));
+  }
+
+  Future<QueryResponse> executeQuery(QueryRequest request, RpcGuard.Call call) {
+    checkSize(request.getSerializedSize());
+    if (!request.hasQuery()) {
+      throw CairnException.invalid("query: missing; set query to one of get, set, delete, range");
+    }
+    Query query = request.getQuery();
+    KvOp op = translator.toOp("query", query);
+    return run(List.of(op), call).map(outcome -> {
+      QueryResponse.Builder response = QueryResponse.newBuilder()
+          .setHeader(header(outcome.revision()))
+          .setResult(translator.toResult(query, outcome.results().get(0)));
+      if (request.hasRequestId()) {
+        response.setRequestId(request.getRequestId());
+      }
+      return response.build();
+    });
+  }
+
+  Future<BatchResponse> executeBatch(BatchRequest request, RpcGuard.Call call) {
+    checkSize(request.getSerializedSize());
+    int count = request.getQueriesCount();
+    if (count == 0) {
+      throw CairnException.invalid("queries: the batch is empty; send at least one query");
+    }
+    if (count > limits.maxBatchOps()) {
+      throw CairnException.invalid("queries: the batch has " + count + " queries; the limit is "
+          + limits.maxBatchOps() + " (limits.max-batch-ops)");
+    }
+    List<KvOp> ops = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      ops.add(translator.toOp("queries[" + i + "]", request.getQueries(i)));
+    }
+    return run(ops, call).map(outcome -> {
+      BatchResponse.Builder response = BatchResponse.newBuilder().setHeader(header(outcome.revision()));
+      for (int i = 0; i < count; i++) {
+        response.addResults(translator.toResult(request.getQueries(i), outcome.results().get(i)));
+      }
+      if (request.hasRequestId()) {
+        response.setRequestId(request.getRequestId());
+      }
+      return response.build();
+    });
+  }
+
+  private record Outcome(long revision, List<KvResult> results) {}
+
+  /** Reads go to the readers; anything that writes goes, whole, to the single writer. */
+  private Future<Outcome> run(List<KvOp> ops, RpcGuard.Call call) {
+    boolean writes = ops.stream().anyMatch(KvOp::isWrite);
+    if (writes) {
+      return storage.write(ops, call.timeoutMs()).map(r -> new Outcome(r.revision(), r.results()));
+    }
+    return storage.read(ops, call.timeoutMs()).map(r -> new Outcome(r.revision(), r.results()));
+  }
+
+  private void checkSize(int size) {
+    if (size > limits.maxRequestSize()) {
+      throw CairnException.invalid("the request is " + size + " bytes; the limit is " + limits.maxRequestSize()
+          + " bytes (limits.max-request-size)");
+    }
+  }
+
+  private ResponseHeader header(long revision) {
+    return ResponseHeader.newBuilder()
+        .setClusterId(cluster.clusterId())
+        .setMemberId(cluster.memberId())
+        .setRevision(revision)
+        .setRaftTerm(cluster.raftTerm())
+        .build();
+  }
+}

@@ -1,0 +1,138 @@
+package io.cairn;
+
+import io.cairn.config.CairnConfig;
+import io.cairn.config.ConfigLoader;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A real Cairn server on ephemeral loopback ports with a fresh data directory, and a real gRPC client to it. */
+public final class TestServer implements AutoCloseable {
+
+  private final CairnServer server;
+  private final Vertx clientVertx;
+  private final GrpcClient grpc;
+  private final Path dataDir;
+
+  private TestServer(CairnServer server, Path dataDir) {
+    this.server = server;
+    this.dataDir = dataDir;
+    this.clientVertx = Vertx.vertx();
+    this.grpc = GrpcClient.client(clientVertx);
+  }
+
+  public static TestServer start(String... settings) throws Exception {
+    return start(Files.createTempDirectory("cairn-test"), settings);
+  }
+
+  public static TestServer start(Path dataDir, String... settings) throws Exception {
+    CairnConfig config = config(dataDir, settings);
+    return new TestServer(await(CairnServer.start(config)), dataDir);
+  }
+
+  /** Defaults, ephemeral ports, the given data dir, then {@code key=value} settings as command-line flags. */
+  public static CairnConfig config(Path dataDir, String... settings) throws Exception {
+    Map<String, String> flags = new HashMap<>();
+    flags.put("grpc.port", "0");
+    flags.put("http.port", "0");
+    flags.put("front.instances", "2");
+    flags.put("storage.readers", "2");
+    flags.put("storage.data-dir", dataDir.toString());
+    flags.put("shutdown.timeout", "5s");
+    for (String s : settings) {
+      String[] kv = s.split("=", 2);
+      flags.put(kv[0], kv[1]);
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      return await(ConfigLoader.load(vertx, ConfigLoader.Sources.ofFlags(flags)));
+    } finally {
+      vertx.close();
+    }
+  }
+
+  public static <T> T await(Future<T> future) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  public CairnServer server() {
+    return server;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public int grpcPort() {
+    return server.grpcPort();
+  }
+
+  public int httpPort() {
+    return server.httpPort();
+  }
+
+  public Vertx clientVertx() {
+    return clientVertx;
+  }
+
+  /** The outcome of one unary call: status, status message, and the response when the status is OK. */
+  public record Reply<T>(GrpcStatus status, String message, T body) {
+    public T ok() {
+      if (status != GrpcStatus.OK) {
+        throw new AssertionError("expected OK, got " + status + ": " + message);
+      }
+      return body;
+    }
+  }
+
+  /** A unary call that keeps the status message (the generated client drops it). */
+  public <Req, Resp> Future<Reply<Resp>> callAsync(ServiceMethod<Resp, Req> method, Req request, long timeoutMs) {
+    return grpc.request(SocketAddress.inetSocketAddress(grpcPort(), "127.0.0.1"), method).compose(call -> {
+      if (timeoutMs > 0) {
+        call.timeout(timeoutMs, TimeUnit.MILLISECONDS);
+      }
+      call.end(request);
+      return call.response().compose(response -> response.last()
+          .map(body -> new Reply<>(response.status(), response.statusMessage(), body))
+          .recover(e -> Future.succeededFuture(new Reply<Resp>(response.status(), response.statusMessage(), null))));
+    });
+  }
+
+  public <Req, Resp> Reply<Resp> call(ServiceMethod<Resp, Req> method, Req request) throws Exception {
+    return await(callAsync(method, request, 0));
+  }
+
+  /** Sends every request at once on one connection and waits for all replies. */
+  public <Req, Resp> List<Reply<Resp>> callAll(ServiceMethod<Resp, Req> method, List<Req> requests)
+      throws Exception {
+    List<Future<Reply<Resp>>> futures = requests.stream().map(r -> callAsync(method, r, 0)).toList();
+    await(Future.join(futures));
+    return futures.stream().map(Future::result).toList();
+  }
+
+  /** Stops the server and the client; the data directory stays for restart tests. */
+  @Override
+  public void close() throws Exception {
+    try {
+      await(server.stop());
+    } finally {
+      grpc.close();
+      clientVertx.close();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package io.cairn.front;
+
+import io.cairn.TestServer;
+import io.cairn.TestServer.Reply;
+import io.cairn.proto.v1.QueryRequest;
+import io.cairn.proto.v1.QueryResponse;
+import io.cairn.proto.v1.QueryServiceGrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static io.cairn.Queries.get;
+import static io.cairn.Queries.request;
+import static io.cairn.Queries.set;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Past its bounds the server answers RESOURCE_EXHAUSTED or DEADLINE_EXCEEDED, keeps serving, and loses nothing. */
+class OverloadTest {
+
+  @Test
+  void aConnectionPastItsInflightBoundGetsResourceExhausted() throws Exception {
+    try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-per-connection=2")) {
+      List<QueryRequest> burst = IntStream.range(0, 200).mapToObj(i -> request(set("burst", "k" + i, "v"))).toList();
+      List<Reply<QueryResponse>> replies = server.callAll(QueryServiceGrpcClient.ExecuteQuery, burst);
+
+      List<Reply<QueryResponse>> refused = replies.stream()
+          .filter(r -> r.status() == GrpcStatus.RESOURCE_EXHAUSTED).toList();
+      assertThat(refused).isNotEmpty();
+      assertThat(refused.get(0).message()).contains("front.max-inflight-per-connection");
+      assertThat(replies).allMatch(r -> r.status() == GrpcStatus.OK || r.status() == GrpcStatus.RESOURCE_EXHAUSTED);
+
+      // every acknowledged write is there
+      for (int i = 0; i < burst.size(); i++) {
+        if (replies.get(i).status() == GrpcStatus.OK) {
+          assertThat(server.call(QueryServiceGrpcClient.ExecuteQuery, request(get("burst", "k" + i))).ok()
+              .getResult().getGet().getFound()).isTrue();
+        }
+      }
+    }
+  }
+
+  @Test
+  void aFullWriteQueueGetsResourceExhausted() throws Exception {
+    try (TestServer server = TestServer.start("storage.max-pending-writes=1", "storage.group-commit-max=1")) {
+      List<QueryRequest> burst = IntStream.range(0, 300).mapToObj(i -> request(set("queue", "k" + i, "v"))).toList();
+      List<Reply<QueryResponse>> replies = server.callAll(QueryServiceGrpcClient.ExecuteQuery, burst);
+      assertThat(replies).anyMatch(r -> r.status() == GrpcStatus.RESOURCE_EXHAUSTED
+          && r.message().contains("storage.max-pending-writes"));
+      assertThat(replies).anyMatch(r -> r.status() == GrpcStatus.OK);
+    }
+  }
+
+  @Test
+  void timeoutMsTurnsIntoDeadlineExceeded() throws Exception {
+    try (TestServer server = TestServer.start("storage.group-commit-max=1")) {
+      List<QueryRequest> burst = IntStream.range(0, 300).mapToObj(i -> QueryRequest.newBuilder()
+          .setQuery(set("slow", "k" + i, "v")).setTimeoutMs(1).build()).toList();
+      List<Reply<QueryResponse>> replies = server.callAll(QueryServiceGrpcClient.ExecuteQuery, burst);
+      assertThat(replies).anyMatch(r -> r.status() == GrpcStatus.DEADLINE_EXCEEDED
+          && r.message().equals("the request exceeded its deadline of 1 ms; a write may still have been applied"));
+      assertThat(replies).allMatch(r -> r.status() == GrpcStatus.OK || r.status() == GrpcStatus.DEADLINE_EXCEEDED);
+      QueryRequest echo = QueryRequest.newBuilder().setQuery(get("slow", "k0")).setRequestId("after").build();
+      assertThat(server.call(QueryServiceGrpcClient.ExecuteQuery, echo).ok().getRequestId()).isEqualTo("after");
+    }
+  }
+}

@@ -1,0 +1,127 @@
+package io.cairn.ops;
+
+import io.cairn.TestServer;
+import io.cairn.config.CairnConfig;
+import io.cairn.proto.v1.QueryServiceGrpcClient;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+
+import static io.cairn.Queries.request;
+import static io.cairn.Queries.set;
+import static io.cairn.TestServer.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The HTTP ops port: probes, etcd-style health, Prometheus metrics, version. */
+class OpsHttpTest {
+
+  private static TestServer server;
+  private static WebClient web;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start();
+    web = WebClient.create(server.clientVertx());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    web.close();
+    server.close();
+  }
+
+  private static HttpResponse<Buffer> get(String path) throws Exception {
+    return await(web.get(server.httpPort(), "127.0.0.1", path).send());
+  }
+
+  @Test
+  void livenessProbesAnswerOk() throws Exception {
+    for (String path : new String[] {"/livez", "/healthz"}) {
+      HttpResponse<Buffer> response = get(path);
+      assertThat(response.statusCode()).as(path).isEqualTo(200);
+      assertThat(response.bodyAsString()).isEqualTo("ok\n");
+    }
+  }
+
+  @Test
+  void readinessListsEveryCheckWhenVerbose() throws Exception {
+    assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    HttpResponse<Buffer> verbose = get("/readyz?verbose");
+    assertThat(verbose.statusCode()).isEqualTo(200);
+    assertThat(verbose.bodyAsString()).isEqualTo(
+        "[+]storage ok\n[+]cluster ok\n[+]grpc-front ok\nreadyz check passed\n");
+  }
+
+  @Test
+  void healthAnswersInEtcdFormat() throws Exception {
+    HttpResponse<Buffer> response = get("/health");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.bodyAsJsonObject().getString("health")).isEqualTo("true");
+  }
+
+  @Test
+  void versionIsJson() throws Exception {
+    JsonObject version = get("/version").bodyAsJsonObject();
+    assertThat(version.getString("cairn")).isNotBlank();
+    assertThat(version.getString("etcdserver")).startsWith("3.");
+  }
+
+  @Test
+  void metricsCountRpcsByMethodAndStatusAndReportStorage() throws Exception {
+    server.call(QueryServiceGrpcClient.ExecuteQuery, request(set("metered", "k", "v"))).ok();
+    server.call(QueryServiceGrpcClient.ExecuteQuery, request(set("", "k", "v")));
+    HttpResponse<Buffer> response = get("/metrics");
+    assertThat(response.statusCode()).isEqualTo(200);
+    String text = response.bodyAsString();
+    assertThat(text)
+        .contains("cairn_rpc_requests_total{code=\"OK\",method=\"cairn.v1.QueryService/ExecuteQuery\"}")
+        .contains("cairn_rpc_requests_total{code=\"INVALID_ARGUMENT\",method=\"cairn.v1.QueryService/ExecuteQuery\"}")
+        .contains("cairn_rpc_duration_seconds_bucket{method=\"cairn.v1.QueryService/ExecuteQuery\"")
+        .contains("cairn_storage_revision ")
+        .contains("cairn_storage_keys ")
+        .contains("cairn_storage_db_size_bytes ")
+        .contains("vertx_http_server_requests_total")
+        .contains("vertx_eventbus_");
+    assertThat(metricValue(text, "cairn_storage_keys")).isGreaterThanOrEqualTo(1);
+  }
+
+  static double metricValue(String text, String name) {
+    return text.lines().filter(l -> l.startsWith(name + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(name.length() + 1))).orElseThrow();
+  }
+
+  @Test
+  void readinessNamesTheFailingCheckWhenStorageIsAbsent() throws Exception {
+    // The ops verticle alone, with no storage, cluster or front deployed: every readiness check must fail by name.
+    CairnConfig config = TestServer.config(Files.createTempDirectory("cairn-ops"));
+    Vertx vertx = Vertx.vertx();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try {
+      OpsHttpVerticle ops = new OpsHttpVerticle(config, registry);
+      await(vertx.deployVerticle(ops));
+      WebClient client = WebClient.create(vertx);
+      HttpResponse<Buffer> ready = await(client.get(ops.actualPort(), "127.0.0.1", "/readyz").send());
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.bodyAsString()).startsWith("readyz check failed: storage: no answer from storage");
+      HttpResponse<Buffer> verbose = await(client.get(ops.actualPort(), "127.0.0.1", "/readyz?verbose").send());
+      assertThat(verbose.bodyAsString()).contains("[-]storage failed", "[-]cluster failed",
+          "[-]grpc-front failed: 0 of 2 gRPC fronts are listening", "readyz check failed");
+      HttpResponse<Buffer> health = await(client.get(ops.actualPort(), "127.0.0.1", "/health").send());
+      assertThat(health.statusCode()).isEqualTo(503);
+      assertThat(health.bodyAsJsonObject().getString("health")).isEqualTo("false");
+      assertThat(get("/livez").statusCode()).isEqualTo(200);
+    } finally {
+      await(vertx.close());
+      registry.close();
+    }
+  }
+}

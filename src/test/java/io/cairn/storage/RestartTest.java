@@ -1,0 +1,70 @@
+package io.cairn.storage;
+
+import io.cairn.CairnServer;
+import io.cairn.TestServer;
+import io.cairn.proto.v1.QueryResponse;
+import io.cairn.proto.v1.QueryServiceGrpcClient;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.cairn.Queries.get;
+import static io.cairn.Queries.request;
+import static io.cairn.Queries.set;
+import static io.cairn.TestServer.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** What a server stored is there after a restart, revisions continue, and the identity is kept. */
+class RestartTest {
+
+  @TempDir
+  Path dataDir;
+
+  @Test
+  void dataRevisionsAndIdentitySurviveARestart() throws Exception {
+    long lastRevision;
+    long clusterId;
+    try (TestServer first = TestServer.start(dataDir)) {
+      for (int i = 0; i < 20; i++) {
+        first.call(QueryServiceGrpcClient.ExecuteQuery, request(set("durable", "k" + i, "v" + i))).ok();
+      }
+      QueryResponse last = first.call(QueryServiceGrpcClient.ExecuteQuery, request(set("durable", "k0", "again")))
+          .ok();
+      lastRevision = last.getHeader().getRevision();
+      clusterId = last.getHeader().getClusterId();
+    }
+    assertThat(new JsonObject(Files.readString(dataDir.resolve("cluster/identity.json"))).getString("member_id"))
+        .isNotBlank();
+
+    try (TestServer second = TestServer.start(dataDir)) {
+      QueryResponse k0 = second.call(QueryServiceGrpcClient.ExecuteQuery, request(get("durable", "k0"))).ok();
+      assertThat(k0.getResult().getGet().getKv().getValue().toStringUtf8()).isEqualTo("again");
+      assertThat(k0.getResult().getGet().getKv().getVersion()).isEqualTo(2);
+      assertThat(k0.getHeader().getRevision()).isEqualTo(lastRevision);
+      assertThat(k0.getHeader().getClusterId()).isEqualTo(clusterId);
+      for (int i = 1; i < 20; i++) {
+        assertThat(second.call(QueryServiceGrpcClient.ExecuteQuery, request(get("durable", "k" + i))).ok()
+            .getResult().getGet().getKv().getValue().toStringUtf8()).isEqualTo("v" + i);
+      }
+      QueryResponse next = second.call(QueryServiceGrpcClient.ExecuteQuery, request(set("durable", "new", "1")))
+          .ok();
+      assertThat(next.getHeader().getRevision()).isEqualTo(lastRevision + 1);
+    }
+  }
+
+  @Test
+  void aDataDirInUseByAnotherServerIsRefused() throws Exception {
+    try (TestServer first = TestServer.start(dataDir)) {
+      assertThatThrownBy(() -> await(CairnServer.start(TestServer.config(dataDir))))
+          .isInstanceOf(StorageException.class)
+          .hasMessageContaining("is in use by another Cairn process")
+          .satisfies(e -> assertThat(((StorageException) e).key()).isEqualTo("storage.data-dir"));
+      assertThat(first.call(QueryServiceGrpcClient.ExecuteQuery, request(set("still", "up", "1"))).status())
+          .isEqualTo(io.vertx.grpc.common.GrpcStatus.OK);
+    }
+  }
+}
