@@ -5,6 +5,7 @@ import io.cairn.bus.ClusterInfo;
 import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
 import io.cairn.config.CairnConfig;
+import io.cairn.config.ConfigException;
 import io.cairn.front.query.QueryRpcService;
 import io.cairn.proto.v1.QueryServiceGrpcService;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,7 +21,6 @@ import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 
-import java.net.BindException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -73,7 +73,8 @@ public final class QueryFrontVerticle extends AbstractVerticle {
               .setInitialSettings(new Http2Settings().setInitialWindowSize(WINDOW))
               .setHttp2ConnectionWindowSize(16 * WINDOW);
           server = vertx.createHttpServer(options).requestHandler(grpc);
-          return server.listen().recover(e -> Future.failedFuture(bindFailure(e)));
+          return server.listen().recover(e -> Future.failedFuture(
+              ConfigException.ifPortInUse(e, "grpc.port", config.grpc().host(), config.grpc().port())));
         })
         .onSuccess(s -> {
           Listeners.listening(vertx, name, config.grpc().host() + ":" + s.actualPort());
@@ -81,14 +82,6 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         })
         .<Void>mapEmpty()
         .onComplete(startPromise);
-  }
-
-  private Throwable bindFailure(Throwable e) {
-    if (e instanceof BindException || String.valueOf(e.getMessage()).contains("Address already in use")) {
-      return new io.cairn.config.ConfigException(java.util.List.of("grpc.port: " + config.grpc().host() + ":"
-          + config.grpc().port() + " is already in use by another process; choose another port"));
-    }
-    return e;
   }
 
   public int actualPort() {

@@ -7,6 +7,7 @@ import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
 import io.cairn.bus.StorageStatus;
 import io.cairn.config.CairnConfig;
+import io.cairn.config.ConfigException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
@@ -18,7 +19,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-import java.net.BindException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,11 +56,8 @@ public final class OpsHttpVerticle extends AbstractVerticle {
     router.get("/version").handler(ctx -> ctx.json(versionJson()));
     server = vertx.createHttpServer().requestHandler(router);
     server.listen(config.http().port(), config.http().host())
-        .recover(e -> Future.failedFuture(e instanceof BindException
-            || String.valueOf(e.getMessage()).contains("Address already in use")
-            ? new io.cairn.config.ConfigException(List.of("http.port: " + config.http().host() + ":"
-            + config.http().port() + " is already in use by another process; choose another port"))
-            : e))
+        .recover(e -> Future.failedFuture(
+            ConfigException.ifPortInUse(e, "http.port", config.http().host(), config.http().port())))
         .onSuccess(s -> {
           Listeners.listening(vertx, NAME, config.http().host() + ":" + s.actualPort());
           Heartbeats.start(vertx, NAME);

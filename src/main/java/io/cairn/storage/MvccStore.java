@@ -189,13 +189,11 @@ public final class MvccStore implements AutoCloseable {
       };
       List<KvResult> results = new ArrayList<>(ops.size());
       for (KvOp op : ops) {
-        if (op instanceof KvOp.Get g) {
-          results.add(get(view, g));
-        } else if (op instanceof KvOp.Range r) {
-          results.add(range(view, r));
-        } else {
+        KvResult result = readOp(view, op);
+        if (result == null) {
           throw new IllegalArgumentException("write operation sent to the read path: " + op);
         }
+        results.add(result);
       }
       return new ReadReply(readRevision, results);
     } finally {
@@ -285,10 +283,9 @@ public final class MvccStore implements AutoCloseable {
     List<KvResult> applyAll(List<KvOp> ops) throws RocksDBException {
       List<KvResult> results = new ArrayList<>(ops.size());
       for (KvOp op : ops) {
-        if (op instanceof KvOp.Get g) {
-          results.add(get(view, g));
-        } else if (op instanceof KvOp.Range r) {
-          results.add(range(view, r));
+        KvResult read = readOp(view, op);
+        if (read != null) {
+          results.add(read);
         } else if (op instanceof KvOp.Put p) {
           results.add(put(p));
         } else {
@@ -346,6 +343,17 @@ public final class MvccStore implements AutoCloseable {
       keyDelta--;
       changed = true;
     }
+  }
+
+  /** The result of a read operation, or null when {@code op} writes. */
+  private static KvResult readOp(View view, KvOp op) throws RocksDBException {
+    if (op instanceof KvOp.Get g) {
+      return get(view, g);
+    }
+    if (op instanceof KvOp.Range r) {
+      return range(view, r);
+    }
+    return null;
   }
 
   private static KvResult get(View view, KvOp.Get g) throws RocksDBException {
