@@ -10,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Verticle;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -17,9 +18,12 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.Supplier;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -82,7 +86,7 @@ public final class CairnServer {
             config.storage().sync() ? "on" : "OFF (acknowledged writes may be lost on a crash)"));
   }
 
-  private Future<Void> deploy(java.util.function.Supplier<io.vertx.core.Verticle> verticle, int instances) {
+  private Future<Void> deploy(Supplier<Verticle> verticle, int instances) {
     return vertx.deployVerticle(verticle::get, new DeploymentOptions().setInstances(instances))
         .onSuccess(deployments::add)
         .mapEmpty();
@@ -109,8 +113,8 @@ public final class CairnServer {
     if (stopping != null) {
       return stopping;
     }
-    List<String> reversed = new java.util.ArrayList<>(deployments);
-    java.util.Collections.reverse(reversed);
+    List<String> reversed = new ArrayList<>(deployments);
+    Collections.reverse(reversed);
     Future<Void> chain = Future.succeededFuture();
     for (String id : reversed) {
       chain = chain.compose(v -> vertx.undeploy(id)

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.HashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -37,7 +37,8 @@ public final class RpcGuard {
   private final int maxPerConnection;
   private final int maxPerInstance;
   private final Map<HttpConnection, int[]> inflightByConnection = new WeakHashMap<>();
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<String, Timer> timers = new HashMap<>();
+  private final Map<String, Counter> counters = new HashMap<>();
   private int inflight;
 
   public RpcGuard(Vertx vertx, MeterRegistry registry, int maxPerConnection, int maxPerInstance) {
@@ -145,8 +146,10 @@ public final class RpcGuard {
   }
 
   private void record(String method, String code, long startNanos) {
-    Counter.builder("cairn.rpc.requests").description("RPCs answered, by method and gRPC status")
-        .tag("method", method).tag("code", code).register(registry).increment();
+    counters.computeIfAbsent(method + ' ' + code, k -> Counter.builder("cairn.rpc.requests")
+            .description("RPCs answered, by method and gRPC status")
+            .tag("method", method).tag("code", code).register(registry))
+        .increment();
     timers.computeIfAbsent(method, m -> Timer.builder("cairn.rpc.duration")
             .description("RPC latency from request to answer").tag("method", m)
             .publishPercentileHistogram().register(registry))

@@ -91,8 +91,7 @@ public final class StorageVerticle extends AbstractVerticle {
 
   private StorageStatus status() {
     boolean open = store != null && store.isOpen();
-    return new StorageStatus(open, open ? store.revision() : 0, open ? store.keyCount() : 0, dbSizeBytes,
-        config.dataDir().toString());
+    return new StorageStatus(open, open ? store.revision() : 0, open ? store.keyCount() : 0, dbSizeBytes);
   }
 
   private void enqueue(Message<WriteRequest> message) {
