@@ -10,6 +10,17 @@ public final class Addresses {
   public static final String STORAGE_READ = "cairn.storage.read";
   /** any body → {@link StorageStatus}; consumed by the StorageVerticle. */
   public static final String STORAGE_STATUS = "cairn.storage.status";
+  /** {@link LeaseQuery} → {@link LeaseAnswer}; consumed by the StorageVerticle, which keeps the lease clock. */
+  public static final String STORAGE_LEASE = "cairn.storage.lease";
+  /** {@link AlarmRequest} → {@link AlarmReply}; consumed by the StorageVerticle. */
+  public static final String STORAGE_ALARM = "cairn.storage.alarm";
+  /** {@link DefragmentRequest} → {@link StorageStatus}; consumed by the StorageVerticle. */
+  public static final String STORAGE_DEFRAGMENT = "cairn.storage.defragment";
+  /**
+   * {@link CommittedEvents}, published (not sent) by the StorageVerticle after every durable commit that changed
+   * something; every front instance listens, to serve its watchers.
+   */
+  public static final String STORAGE_EVENTS = "cairn.storage.events";
   /** any body → {@link ClusterInfo}; consumed by the ClusterVerticle. */
   public static final String CLUSTER_INFO = "cairn.cluster.info";
 }

@@ -15,7 +15,8 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
 
   private static final List<Class<?>> MESSAGE_TYPES = List.of(
       ReadRequest.class, ReadReply.class, WriteRequest.class, WriteReply.class, StorageStatus.class,
-      ClusterInfo.class);
+      ClusterInfo.class, CommittedEvents.class, LeaseQuery.KeepAlive.class, LeaseQuery.TimeToLive.class,
+      LeaseQuery.ListAll.class, LeaseAnswer.class, AlarmRequest.class, AlarmReply.class, DefragmentRequest.class);
 
   private final String name;
 

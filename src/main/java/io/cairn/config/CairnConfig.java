@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /** The validated configuration, one record per section. Build it with {@link ConfigLoader}. */
-public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Limits limits, Duration shutdownTimeout,
-                          Log log) {
+public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Limits limits, Watch watch,
+                          Duration shutdownTimeout, Log log) {
 
   public record Grpc(String host, int port) {}
 
@@ -15,9 +15,12 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
   public record Front(int instances, int maxInflightPerConnection, int maxInflight) {}
 
   public record Storage(Path dataDir, int readers, boolean sync, int maxPendingWrites, int groupCommitMax,
-                        long blockCacheSize) {}
+                        long blockCacheSize, long quotaBytes) {}
 
-  public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults) {}
+  public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults,
+                       int maxTxnOps) {}
+
+  public record Watch(Duration progressInterval) {}
 
   public record Log(String format, String level) {}
 
@@ -31,10 +34,11 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Storage(Path.of((String) v.get("storage.data-dir")).toAbsolutePath().normalize(),
             (int) v.get("storage.readers"), (boolean) v.get("storage.sync"),
             (int) v.get("storage.max-pending-writes"), (int) v.get("storage.group-commit-max"),
-            (int) v.get("storage.block-cache-size")),
+            (int) v.get("storage.block-cache-size"), (long) v.get("storage.quota-bytes")),
         new Limits((int) v.get("limits.max-key-size"), (int) v.get("limits.max-value-size"),
             (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
-            (int) v.get("limits.max-range-results")),
+            (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops")),
+        new Watch((Duration) v.get("watch.progress-interval")),
         (Duration) v.get("shutdown.timeout"),
         new Log((String) v.get("log.format"), (String) v.get("log.level")));
   }

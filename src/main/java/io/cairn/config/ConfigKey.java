@@ -12,7 +12,7 @@ import java.util.function.Supplier;
 public record ConfigKey(String name, Type type, Supplier<Object> defaultValue, long min, long max,
                         List<String> choices, String doc) {
 
-  public enum Type { INT, BOOL, STRING, DURATION, CHOICE }
+  public enum Type { INT, LONG, BOOL, STRING, DURATION, CHOICE }
 
   /** {@code grpc.port} → {@code CAIRN_GRPC_PORT}; {@code front.max-inflight} → {@code CAIRN_FRONT_MAX_INFLIGHT}. */
   public String envName() {
@@ -30,7 +30,7 @@ public record ConfigKey(String name, Type type, Supplier<Object> defaultValue, l
    */
   public Object convert(Object raw) throws IllegalArgumentException {
     return switch (type) {
-      case INT -> {
+      case INT, LONG -> {
         long v;
         if (raw instanceof Number n && !(raw instanceof Double || raw instanceof Float)) {
           v = n.longValue();
@@ -46,7 +46,7 @@ public record ConfigKey(String name, Type type, Supplier<Object> defaultValue, l
         if (v < min || v > max) {
           throw new IllegalArgumentException("must be between " + min + " and " + max + ", got " + v);
         }
-        yield (int) v;
+        yield type == Type.INT ? (Object) (int) v : (Object) v;
       }
       case BOOL -> {
         if (raw instanceof Boolean b) {

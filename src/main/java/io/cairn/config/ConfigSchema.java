@@ -9,6 +9,7 @@ import static io.cairn.config.ConfigKey.Type.BOOL;
 import static io.cairn.config.ConfigKey.Type.CHOICE;
 import static io.cairn.config.ConfigKey.Type.DURATION;
 import static io.cairn.config.ConfigKey.Type.INT;
+import static io.cairn.config.ConfigKey.Type.LONG;
 import static io.cairn.config.ConfigKey.Type.STRING;
 
 /** Every configuration key Cairn knows, with its default. {@code conf/cairn.yaml} documents the same list. */
@@ -41,12 +42,19 @@ public final class ConfigSchema {
       intKey("storage.group-commit-max", 4096, 1, 1_000_000,
           "most write requests committed together in one synced RocksDB write batch"),
       intKey("storage.block-cache-size", 64 * MIB, 0, Integer.MAX_VALUE, "RocksDB block cache, in bytes"),
+      new ConfigKey("storage.quota-bytes", LONG, () -> 2L * 1024 * MIB, 64 * 1024, 1L << 50, List.of(),
+          "database size past which the NOSPACE alarm is raised and writes that add data are refused "
+              + "(etcd's --quota-backend-bytes; default 2 GiB)"),
       intKey("limits.max-key-size", 4096, 1, 1_000_000, "largest key, in bytes (the part after the collection)"),
       intKey("limits.max-value-size", MIB, 0, 64 * MIB, "largest value, in bytes"),
       intKey("limits.max-batch-ops", 128, 1, 100_000, "most queries in one ExecuteBatch"),
       intKey("limits.max-request-size", 3 * MIB / 2, 1024, 128 * MIB, "largest request message, in bytes"),
       intKey("limits.max-range-results", 10_000, 1, 10_000_000,
-          "most keys one unary range returns (its limit 0 means this)"),
+          "most keys one unary range of the native API returns (its limit 0 means this)"),
+      intKey("limits.max-txn-ops", 128, 1, 100_000,
+          "most compares, and most operations per branch, in one etcd Txn (etcd's --max-txn-ops)"),
+      new ConfigKey("watch.progress-interval", DURATION, () -> "10m", 100, 86_400_000, List.of(),
+          "how often etcd watchers that asked for progress notifications get one while idle"),
       new ConfigKey("shutdown.timeout", DURATION, () -> "30s", 0, 3_600_000, List.of(),
           "how long in-flight requests may take to finish on SIGTERM/SIGINT"),
       new ConfigKey("log.format", CHOICE, () -> "text", 0, 0, List.of("text", "json"), "text or json (one object a line)"),

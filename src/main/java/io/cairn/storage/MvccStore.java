@@ -2,9 +2,12 @@ package io.cairn.storage;
 
 import io.cairn.bus.CairnException;
 import io.cairn.bus.ErrorCode;
-import io.cairn.bus.KeyValue;
+import io.cairn.bus.AlarmReply;
+import io.cairn.bus.AlarmRequest;
+import io.cairn.bus.Event;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
+import io.cairn.bus.MvccErrors;
 import io.cairn.bus.ReadReply;
 import io.cairn.bus.WriteReply;
 import io.cairn.config.CairnConfig;
@@ -21,13 +24,17 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
+import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -41,10 +48,16 @@ public final class MvccStore implements AutoCloseable {
     RocksDB.loadLibrary();
   }
 
-  static final int FORMAT_VERSION = 1;
+  /** 1: kv, rev, meta. 2: adds hist (history by key) and lease; format 1 stores are upgraded on open. */
+  static final int FORMAT_VERSION = 2;
+  private static final List<String> FAMILIES = List.of("default", "kv", "rev", "meta", "hist", "lease");
   private static final byte[] META_REVISION = ascii("revision");
   private static final byte[] META_KEY_COUNT = ascii("key_count");
   private static final byte[] META_FORMAT = ascii("format");
+  private static final byte[] META_COMPACT_REVISION = ascii("compact_revision");
+  private static final byte[] META_APPLIED_INDEX = ascii("applied_index");
+  private static final byte[] META_ALARMS = ascii("alarms");
+  private static final int COMPACTION_BATCH = 10_000;
 
   private final Path directory;
   private final RocksDB db;
@@ -55,10 +68,15 @@ public final class MvccStore implements AutoCloseable {
   private final ColumnFamilyHandle kvCf;
   private final ColumnFamilyHandle revCf;
   private final ColumnFamilyHandle metaCf;
+  private final ColumnFamilyHandle histCf;
+  private final ColumnFamilyHandle leaseCf;
+  private final StoreView.Families families;
   private final WriteOptions writeOptions;
   private final boolean sync;
   private volatile long revision;
   private volatile long keyCount;
+  private volatile long compactRevision;
+  private volatile long appliedIndex;
   private volatile boolean closed;
   /** Held shared by every read and apply, exclusively by close: native handles are never freed under a caller. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -74,17 +92,39 @@ public final class MvccStore implements AutoCloseable {
     this.kvCf = handles.get(1);
     this.revCf = handles.get(2);
     this.metaCf = handles.get(3);
+    this.histCf = handles.get(4);
+    this.leaseCf = handles.get(5);
+    this.families = new StoreView.Families(kvCf, revCf, histCf, leaseCf, metaCf);
     this.sync = sync;
     this.writeOptions = new WriteOptions().setSync(sync);
     byte[] format = db.get(metaCf, META_FORMAT);
     if (format == null) {
       db.put(metaCf, writeOptions, META_FORMAT, Encoding.longBytes(FORMAT_VERSION));
+    } else if (Encoding.longOf(format) == 1) {
+      upgradeFromFormat1();
     } else if (Encoding.longOf(format) != FORMAT_VERSION) {
-      throw new RocksDBException("data format " + Encoding.longOf(format) + " is not the format this build reads ("
-          + FORMAT_VERSION + ")");
+      throw new RocksDBException("data format " + Encoding.longOf(format) + " is newer than the format this build "
+          + "reads (" + FORMAT_VERSION + "); run a newer Cairn");
     }
     this.revision = Encoding.longOf(db.get(metaCf, META_REVISION));
     this.keyCount = Encoding.longOf(db.get(metaCf, META_KEY_COUNT));
+    this.compactRevision = Encoding.longOf(db.get(metaCf, META_COMPACT_REVISION));
+    this.appliedIndex = Encoding.longOf(db.get(metaCf, META_APPLIED_INDEX));
+  }
+
+  /** Format 1 had no history index: build it from the revision log. */
+  private void upgradeFromFormat1() throws RocksDBException {
+    try (RocksIterator it = db.newIterator(revCf); WriteBatch batch = new WriteBatch()) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] rk = it.key();
+        byte[] event = it.value();
+        batch.put(histCf, Encoding.historyKey(Encoding.eventKey(event), Encoding.revisionOf(rk), Encoding.subOf(rk)),
+            new byte[] {Encoding.eventType(event)});
+      }
+      it.status();
+      batch.put(metaCf, META_FORMAT, Encoding.longBytes(FORMAT_VERSION));
+      db.write(writeOptions, batch);
+    }
   }
 
   /** Opens (creating when absent) the database in {@code dataDir/db}. Blocking. */
@@ -97,7 +137,7 @@ public final class MvccStore implements AutoCloseable {
         .setCacheIndexAndFilterBlocks(true);
     List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-    for (String name : List.of("default", "kv", "rev", "meta")) {
+    for (String name : FAMILIES) {
       ColumnFamilyOptions o = new ColumnFamilyOptions()
           .setTableFormatConfig(table)
           .setCompressionType(CompressionType.LZ4_COMPRESSION);
@@ -141,6 +181,14 @@ public final class MvccStore implements AutoCloseable {
     return keyCount;
   }
 
+  public long compactRevision() {
+    return compactRevision;
+  }
+
+  public long appliedIndex() {
+    return appliedIndex;
+  }
+
   public boolean isOpen() {
     return !closed;
   }
@@ -157,7 +205,7 @@ public final class MvccStore implements AutoCloseable {
 
   private long sizeOpen() throws RocksDBException {
     long total = 0;
-    for (ColumnFamilyHandle cf : List.of(defaultCf, kvCf, revCf, metaCf)) {
+    for (ColumnFamilyHandle cf : List.of(defaultCf, kvCf, revCf, metaCf, histCf, leaseCf)) {
       total += db.getLongProperty(cf, "rocksdb.live-sst-files-size");
       total += db.getLongProperty(cf, "rocksdb.cur-size-all-mem-tables");
     }
@@ -178,22 +226,31 @@ public final class MvccStore implements AutoCloseable {
     Snapshot snapshot = db.getSnapshot();
     try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot)) {
       long readRevision = Encoding.longOf(db.get(metaCf, ro, META_REVISION));
-      View view = new View() {
-        public byte[] get(byte[] key) throws RocksDBException {
-          return db.get(kvCf, ro, key);
+      long readCompactRevision = Encoding.longOf(db.get(metaCf, ro, META_COMPACT_REVISION));
+      StoreView view = new StoreView() {
+        public byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+          return db.get(cf, ro, key);
         }
 
-        public RocksIterator iterator() {
-          return db.newIterator(kvCf, ro);
+        public RocksIterator iterator(ColumnFamilyHandle cf) {
+          return db.newIterator(cf, ro);
+        }
+
+        public long revision() {
+          return readRevision;
+        }
+
+        public long compactRevision() {
+          return readCompactRevision;
+        }
+
+        public StoreView.Families families() {
+          return families;
         }
       };
       List<KvResult> results = new ArrayList<>(ops.size());
       for (KvOp op : ops) {
-        KvResult result = readOp(view, op);
-        if (result == null) {
-          throw new IllegalArgumentException("write operation sent to the read path: " + op);
-        }
-        results.add(result);
+        results.add(evaluateRead(view, op));
       }
       return new ReadReply(readRevision, results);
     } finally {
@@ -201,13 +258,25 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
+  private static KvResult evaluateRead(StoreView view, KvOp op) throws RocksDBException {
+    KvResult result = Reads.evaluate(view, op, branchOp -> evaluateRead(view, branchOp));
+    if (result == null) {
+      throw new IllegalArgumentException("write operation sent to the read path: " + op);
+    }
+    return result;
+  }
+
+  /** What a group commit did: one outcome per request, and what the writer must tell others. */
+  public record Applied(List<Object> outcomes, long revision, List<Event> events, List<long[]> grantedLeases,
+                        List<Long> revokedLeases) {}
+
   /**
    * Applies write requests in order, each as one revision, and commits them together in one write batch (synced
-   * when configured). Returns one outcome per request: a {@link WriteReply}, or the {@link CairnException} that
-   * rejected that request alone (its partial changes rolled back). Throws when the commit itself fails, in which
-   * case nothing was applied. Single writer only. Blocking.
+   * when configured). Each outcome is a {@link WriteReply}, or the {@link CairnException} that rejected that
+   * request alone (its partial changes rolled back). Throws when the commit itself fails, in which case nothing was
+   * applied. Single writer only. Blocking.
    */
-  public List<Object> apply(List<List<KvOp>> requests) throws RocksDBException {
+  public Applied apply(List<List<KvOp>> requests) throws RocksDBException {
     enter();
     try {
       return applyOpen(requests);
@@ -216,165 +285,203 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
-  private List<Object> applyOpen(List<List<KvOp>> requests) throws RocksDBException {
-    long rev = revision;
+  private Applied applyOpen(List<List<KvOp>> requests) throws RocksDBException {
+    long[] rev = {revision};
     long keys = keyCount;
+    long applied = appliedIndex;
+    boolean dirty = false;
     List<Object> outcomes = new ArrayList<>(requests.size());
+    List<Event> events = new ArrayList<>();
+    List<long[]> granted = new ArrayList<>();
+    List<Long> revoked = new ArrayList<>();
     try (WriteBatchWithIndex batch = new WriteBatchWithIndex(true); ReadOptions ro = new ReadOptions()) {
-      View view = new View() {
-        public byte[] get(byte[] key) throws RocksDBException {
-          return batch.getFromBatchAndDB(db, kvCf, ro, key);
+      StoreView view = new StoreView() {
+        public byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+          return batch.getFromBatchAndDB(db, cf, ro, key);
         }
 
-        public RocksIterator iterator() {
-          return batch.newIteratorWithBase(kvCf, db.newIterator(kvCf, ro));
+        public RocksIterator iterator(ColumnFamilyHandle cf) {
+          return batch.newIteratorWithBase(cf, db.newIterator(cf, ro));
+        }
+
+        public long revision() {
+          return rev[0];
+        }
+
+        public long compactRevision() {
+          return compactRevision;
+        }
+
+        public StoreView.Families families() {
+          return families;
         }
       };
       for (List<KvOp> ops : requests) {
         batch.setSavePoint();
-        RequestApplier applier = new RequestApplier(batch, view, rev + 1);
+        Applier applier = new Applier(batch, view, rev[0] + 1);
         try {
           List<KvResult> results = applier.applyAll(ops);
-          if (applier.changed) {
-            rev++;
-            keys += applier.keyDelta;
+          if (applier.dirty) {
+            dirty = true;
+            applied++;
             batch.popSavePoint();
           } else {
             batch.rollbackToSavePoint();
           }
-          outcomes.add(new WriteReply(rev, results));
+          if (applier.changed) {
+            rev[0]++;
+            keys += applier.keyDelta;
+          }
+          events.addAll(applier.events);
+          granted.addAll(applier.grantedLeases);
+          revoked.addAll(applier.revokedLeases);
+          outcomes.add(new WriteReply(rev[0], results));
         } catch (CairnException e) {
           batch.rollbackToSavePoint();
           outcomes.add(e);
         }
       }
-      if (rev != revision) {
-        batch.put(metaCf, META_REVISION, Encoding.longBytes(rev));
+      if (dirty) {
+        batch.put(metaCf, META_REVISION, Encoding.longBytes(rev[0]));
         batch.put(metaCf, META_KEY_COUNT, Encoding.longBytes(keys));
+        batch.put(metaCf, META_APPLIED_INDEX, Encoding.longBytes(applied));
         db.write(writeOptions, batch);
-        revision = rev;
+        revision = rev[0];
         keyCount = keys;
+        appliedIndex = applied;
       }
     }
-    return outcomes;
+    return new Applied(outcomes, revision, events, granted, revoked);
   }
 
-  private interface View {
-    byte[] get(byte[] key) throws RocksDBException;
-
-    RocksIterator iterator();
-  }
-
-  /** Applies one request's operations at one revision. */
-  private final class RequestApplier {
-    private final WriteBatchWithIndex batch;
-    private final View view;
-    private final long rev;
-    private int sub;
-    boolean changed;
-    long keyDelta;
-
-    RequestApplier(WriteBatchWithIndex batch, View view, long rev) {
-      this.batch = batch;
-      this.view = view;
-      this.rev = rev;
-    }
-
-    List<KvResult> applyAll(List<KvOp> ops) throws RocksDBException {
-      List<KvResult> results = new ArrayList<>(ops.size());
-      for (KvOp op : ops) {
-        KvResult read = readOp(view, op);
-        if (read != null) {
-          results.add(read);
-        } else if (op instanceof KvOp.Put p) {
-          results.add(put(p));
-        } else {
-          KvOp.Delete d = (KvOp.Delete) op;
-          results.add(d.end() == null ? deleteOne(d.key()) : deleteRange(d.key(), d.end()));
-        }
+  /**
+   * Forgets history below {@code target}: reads and watches before it fail from now on. For each key the newest
+   * version at or below the target stays (so reads at the target still work), unless it is a deletion older than
+   * the target. Single writer only, between groups. Blocking.
+   */
+  public long compact(long target) throws RocksDBException {
+    enter();
+    try {
+      if (target <= compactRevision) {
+        throw MvccErrors.compacted();
       }
-      return results;
-    }
-
-    private KvResult put(KvOp.Put p) throws RocksDBException {
-      byte[] previous = view.get(p.key());
-      long create = rev;
-      long version = 1;
-      if (previous != null) {
-        KeyValue prev = Encoding.keyValue(p.key(), previous, false);
-        create = prev.createRevision();
-        // A key written twice in one revision changes once: its version counts revisions, not operations.
-        version = prev.modRevision() == rev ? prev.version() : prev.version() + 1;
-      } else {
-        keyDelta++;
+      if (target > revision) {
+        throw MvccErrors.futureRevision();
       }
-      byte[] stored = Encoding.storedValue(create, rev, version, 0, p.value());
-      batch.put(kvCf, p.key(), stored);
-      batch.put(revCf, Encoding.revisionKey(rev, sub++), Encoding.putEvent(p.key(), stored));
-      changed = true;
-      return new KvResult.Put(new KeyValue(p.key(), new byte[0], create, rev, version, 0), previous == null);
-    }
-
-    private KvResult deleteOne(byte[] key) throws RocksDBException {
-      if (view.get(key) == null) {
-        return new KvResult.Deleted(0);
-      }
-      delete(key);
-      return new KvResult.Deleted(1);
-    }
-
-    private KvResult deleteRange(byte[] start, byte[] end) throws RocksDBException {
-      List<byte[]> doomed = new ArrayList<>();
-      try (RocksIterator it = view.iterator()) {
-        for (it.seek(start); it.isValid() && Encoding.before(it.key(), end); it.next()) {
-          doomed.add(it.key());
+      db.put(metaCf, writeOptions, META_COMPACT_REVISION, Encoding.longBytes(target));
+      compactRevision = target;
+      long removed = 0;
+      WriteBatch batch = new WriteBatch();
+      try (RocksIterator it = db.newIterator(histCf)) {
+        byte[] keptKey = null;
+        byte keptType = 0;
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          byte[] hk = it.key();
+          if (keptKey != null && !Encoding.sameHistoryKey(keptKey, hk)) {
+            removed += dropIfDeletedBefore(batch, keptKey, keptType, target);
+            keptKey = null;
+          }
+          if (Encoding.historyRevision(hk) > target) {
+            continue;
+          }
+          if (keptKey != null) {
+            dropHistory(batch, keptKey);
+            removed++;
+          }
+          keptKey = hk;
+          keptType = it.value()[0];
+          if (batch.count() >= COMPACTION_BATCH) {
+            db.write(writeOptions, batch);
+            batch.close();
+            batch = new WriteBatch();
+          }
         }
         it.status();
-      }
-      for (byte[] key : doomed) {
-        delete(key);
-      }
-      return new KvResult.Deleted(doomed.size());
-    }
-
-    private void delete(byte[] key) throws RocksDBException {
-      batch.delete(kvCf, key);
-      batch.put(revCf, Encoding.revisionKey(rev, sub++), Encoding.deleteEvent(key));
-      keyDelta--;
-      changed = true;
-    }
-  }
-
-  /** The result of a read operation, or null when {@code op} writes. */
-  private static KvResult readOp(View view, KvOp op) throws RocksDBException {
-    if (op instanceof KvOp.Get g) {
-      return get(view, g);
-    }
-    if (op instanceof KvOp.Range r) {
-      return range(view, r);
-    }
-    return null;
-  }
-
-  private static KvResult get(View view, KvOp.Get g) throws RocksDBException {
-    byte[] stored = view.get(g.key());
-    return new KvResult.Got(stored == null ? null : Encoding.keyValue(g.key(), stored, true));
-  }
-
-  private static KvResult range(View view, KvOp.Range r) throws RocksDBException {
-    List<KeyValue> kvs = new ArrayList<>();
-    boolean more = false;
-    try (RocksIterator it = view.iterator()) {
-      for (it.seek(r.start()); it.isValid() && Encoding.before(it.key(), r.end()); it.next()) {
-        if (kvs.size() == r.limit()) {
-          more = true;
-          break;
+        if (keptKey != null) {
+          removed += dropIfDeletedBefore(batch, keptKey, keptType, target);
         }
-        kvs.add(Encoding.keyValue(it.key(), it.value(), !r.keysOnly()));
+        db.write(writeOptions, batch);
+      } finally {
+        batch.close();
       }
-      it.status();
+      org.slf4j.LoggerFactory.getLogger(MvccStore.class)
+          .info("compacted history below revision {}: {} old versions removed", target, removed);
+      return revision;
+    } finally {
+      lifecycle.readLock().unlock();
     }
-    return new KvResult.Ranged(kvs, more);
+  }
+
+  private int dropIfDeletedBefore(WriteBatch batch, byte[] hk, byte type, long target) throws RocksDBException {
+    if (type == Encoding.EVENT_DELETE && Encoding.historyRevision(hk) < target) {
+      dropHistory(batch, hk);
+      return 1;
+    }
+    return 0;
+  }
+
+  private void dropHistory(WriteBatch batch, byte[] hk) throws RocksDBException {
+    batch.delete(histCf, hk);
+    batch.delete(revCf, Encoding.revisionKey(Encoding.historyRevision(hk), Encoding.historySub(hk)));
+  }
+
+  /** Every lease with its granted TTL in seconds. Blocking. */
+  public Map<Long, Long> leases() {
+    enter();
+    try (RocksIterator it = db.newIterator(leaseCf)) {
+      Map<Long, Long> leases = new LinkedHashMap<>();
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        if (it.key().length == 8) {
+          leases.put(Encoding.longOf(it.key()), Encoding.longOf(it.value()));
+        }
+      }
+      return leases;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  public List<AlarmReply.Alarm> alarms() throws RocksDBException {
+    enter();
+    try {
+      byte[] raw = db.get(metaCf, META_ALARMS);
+      List<AlarmReply.Alarm> alarms = new ArrayList<>();
+      if (raw != null) {
+        ByteBuffer b = ByteBuffer.wrap(raw);
+        while (b.remaining() >= 9) {
+          alarms.add(new AlarmReply.Alarm(b.getLong(), AlarmRequest.AlarmType.values()[b.get()]));
+        }
+      }
+      return alarms;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Persists the raised alarms so that they survive a restart, as etcd's do. Blocking. */
+  public void saveAlarms(List<AlarmReply.Alarm> alarms) throws RocksDBException {
+    enter();
+    try {
+      ByteBuffer b = ByteBuffer.allocate(9 * alarms.size());
+      for (AlarmReply.Alarm a : alarms) {
+        b.putLong(a.memberId()).put((byte) a.type().ordinal());
+      }
+      db.put(metaCf, writeOptions, META_ALARMS, b.array());
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Compacts every column family's files, dropping deleted and overwritten data from disk. Blocking. */
+  public void defragment() throws RocksDBException {
+    enter();
+    try {
+      for (ColumnFamilyHandle cf : List.of(kvCf, revCf, histCf, leaseCf, metaCf)) {
+        db.compactRange(cf);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
   }
 
   private void enter() {
@@ -408,7 +515,7 @@ public final class MvccStore implements AutoCloseable {
     } catch (RocksDBException e) {
       org.slf4j.LoggerFactory.getLogger(MvccStore.class).error("flushing the WAL on close failed", e);
     }
-    for (ColumnFamilyHandle cf : List.of(kvCf, revCf, metaCf, defaultCf)) {
+    for (ColumnFamilyHandle cf : List.of(kvCf, revCf, metaCf, histCf, leaseCf, defaultCf)) {
       cf.close();
     }
     try {

@@ -1,10 +1,19 @@
 package io.cairn.storage;
 
 import io.cairn.bus.Addresses;
+import io.cairn.bus.AlarmReply;
+import io.cairn.bus.AlarmRequest;
 import io.cairn.bus.CairnException;
+import io.cairn.bus.ClusterInfo;
+import io.cairn.bus.CommittedEvents;
+import io.cairn.bus.DefragmentRequest;
 import io.cairn.bus.ErrorCode;
 import io.cairn.bus.Heartbeats;
 import io.cairn.bus.KvOp;
+import io.cairn.bus.KvResult;
+import io.cairn.bus.LeaseAnswer;
+import io.cairn.bus.LeaseQuery;
+import io.cairn.bus.MvccErrors;
 import io.cairn.bus.StorageStatus;
 import io.cairn.bus.WriteReply;
 import io.cairn.bus.WriteRequest;
@@ -24,24 +33,40 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The single writer. It opens the store, deploys the readers, and commits writes in groups: while one synced
  * RocksDB write is in progress, the requests that arrive queue up and go together into the next one, so a sync
- * is shared by every writer waiting for it and durability does not serialize throughput.
+ * is shared by every writer waiting for it and durability does not serialize throughput. It also keeps the lease
+ * clock (expiring leases through the same queue), the alarms and the space quota, and publishes every commit's
+ * events for watchers.
  */
 public final class StorageVerticle extends AbstractVerticle {
 
   private static final Logger LOG = LoggerFactory.getLogger(StorageVerticle.class);
   private static final String NAME = "storage-writer";
+  private static final long LEASE_TICK_MS = 250;
+  private static final long SIZE_CHECK_INTERVAL_NANOS = 250_000_000L;
+
+  /** A write waiting for its group commit; the reply goes to whoever asked (a bus message, or the lease clock). */
+  private record PendingWrite(List<KvOp> ops, Promise<WriteReply> reply) {
+    boolean isCompaction() {
+      return ops.size() == 1 && ops.get(0) instanceof KvOp.Compact;
+    }
+  }
 
   private final CairnConfig.Storage config;
   private final MeterRegistry registry;
-  private final ArrayDeque<Message<WriteRequest>> pending = new ArrayDeque<>();
+  private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
+  private final LeaseClock leaseClock = new LeaseClock();
+  private final List<AlarmReply.Alarm> alarms = new ArrayList<>();
   private boolean committing;
   private Promise<Void> drained;
   private MvccStore store;
+  private long memberId;
   private volatile long dbSizeBytes;
+  private long lastSizeCheckNanos;
   private DistributionSummary groupSizes;
 
   public StorageVerticle(CairnConfig.Storage config, MeterRegistry registry) {
@@ -51,15 +76,34 @@ public final class StorageVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> startPromise) {
-    vertx.executeBlocking(() -> MvccStore.open(config))
+    vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
+        .map(m -> m.body().memberId())
+        .otherwise(0L)
+        .compose(member -> {
+          memberId = member;
+          return vertx.executeBlocking(() -> MvccStore.open(config));
+        })
         .compose(opened -> {
           store = opened;
+          return vertx.executeBlocking(() -> {
+            alarms.addAll(store.alarms());
+            long now = System.nanoTime();
+            store.leases().forEach((id, ttl) -> leaseClock.granted(id, ttl, now));
+            return null;
+          });
+        })
+        .compose(v -> {
           registerMetrics();
-          vertx.eventBus().<WriteRequest>localConsumer(Addresses.STORAGE_WRITE, this::enqueue);
-          vertx.eventBus().localConsumer(Addresses.STORAGE_STATUS, msg -> msg.reply(status()));
+          var bus = vertx.eventBus();
+          bus.<WriteRequest>localConsumer(Addresses.STORAGE_WRITE, this::enqueue);
+          bus.localConsumer(Addresses.STORAGE_STATUS, msg -> msg.reply(status()));
+          bus.<LeaseQuery>localConsumer(Addresses.STORAGE_LEASE, this::answerLease);
+          bus.<AlarmRequest>localConsumer(Addresses.STORAGE_ALARM, msg -> msg.reply(alarm(msg.body())));
+          bus.<DefragmentRequest>localConsumer(Addresses.STORAGE_DEFRAGMENT, this::defragment);
           Heartbeats.start(vertx, NAME);
           refreshSize();
-          vertx.setPeriodic(5000, id -> refreshSize());
+          vertx.setPeriodic(1000, id -> refreshSize());
+          vertx.setPeriodic(LEASE_TICK_MS, id -> expireLeases());
           return vertx.deployVerticle(() -> new StorageReaderVerticle(store),
               new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(config.readers()));
         })
@@ -70,10 +114,16 @@ public final class StorageVerticle extends AbstractVerticle {
   private void registerMetrics() {
     Gauge.builder("cairn.storage.revision", store, MvccStore::revision)
         .description("latest committed store revision").register(registry);
+    Gauge.builder("cairn.storage.compact.revision", store, MvccStore::compactRevision)
+        .description("history before this revision has been compacted away").register(registry);
     Gauge.builder("cairn.storage.keys", store, MvccStore::keyCount)
         .description("keys currently stored").register(registry);
+    Gauge.builder("cairn.storage.leases", leaseClock, LeaseClock::size)
+        .description("leases currently granted").register(registry);
     Gauge.builder("cairn.storage.db.size", this, v -> v.dbSizeBytes).baseUnit("bytes")
         .description("database size: SST files plus memtables").register(registry);
+    Gauge.builder("cairn.storage.quota", config, CairnConfig.Storage::quotaBytes).baseUnit("bytes")
+        .description("database size past which the NOSPACE alarm is raised").register(registry);
     Gauge.builder("cairn.storage.write.queue", pending, ArrayDeque::size)
         .description("write requests waiting for the next group commit").register(registry);
     groupSizes = DistributionSummary.builder("cairn.storage.group.commit.requests")
@@ -84,28 +134,81 @@ public final class StorageVerticle extends AbstractVerticle {
     if (store == null || !store.isOpen()) {
       return;
     }
+    lastSizeCheckNanos = System.nanoTime();
     vertx.executeBlocking(store::approximateSizeBytes, false)
-        .onSuccess(size -> dbSizeBytes = size)
+        .onSuccess(size -> {
+          dbSizeBytes = size;
+          if (size > config.quotaBytes() && !hasAlarm(AlarmRequest.AlarmType.NOSPACE)) {
+            LOG.warn("the database ({} bytes) exceeds storage.quota-bytes ({}): raising the NOSPACE alarm; writes "
+                + "that add data are refused until space is freed (compact, defragment) and the alarm is "
+                + "disarmed", size, config.quotaBytes());
+            alarm(new AlarmRequest(AlarmRequest.Action.ACTIVATE, memberId, AlarmRequest.AlarmType.NOSPACE));
+          }
+        })
         .onFailure(e -> LOG.debug("reading the database size failed", e));
   }
 
   private StorageStatus status() {
     boolean open = store != null && store.isOpen();
-    return new StorageStatus(open, open ? store.revision() : 0, open ? store.keyCount() : 0, dbSizeBytes);
+    return new StorageStatus(open, open ? store.revision() : 0, open ? store.keyCount() : 0, dbSizeBytes,
+        open ? store.compactRevision() : 0, open ? store.appliedIndex() : 0, List.copyOf(alarms));
+  }
+
+  private boolean hasAlarm(AlarmRequest.AlarmType type) {
+    return alarms.stream().anyMatch(a -> a.type() == type);
   }
 
   private void enqueue(Message<WriteRequest> message) {
+    List<KvOp> ops = message.body().ops();
+    try {
+      Promise<WriteReply> reply = Promise.promise();
+      reply.future().onComplete(ar -> {
+        if (ar.succeeded()) {
+          message.reply(ar.result());
+        } else {
+          CairnException e = CairnException.from(ar.cause());
+          message.fail(e.code().grpcCode, e.getMessage());
+        }
+      });
+      submit(chooseLeaseIds(ops), reply);
+    } catch (CairnException e) {
+      message.fail(e.code().grpcCode, e.getMessage());
+    }
+  }
+
+  private void submit(List<KvOp> ops, Promise<WriteReply> reply) {
     if (drained != null) {
-      message.fail(ErrorCode.UNAVAILABLE.grpcCode, "the server is shutting down; retry on another member");
-      return;
+      throw new CairnException(ErrorCode.UNAVAILABLE, "the server is shutting down; retry on another member");
     }
     if (pending.size() >= config.maxPendingWrites()) {
-      message.fail(ErrorCode.RESOURCE_EXHAUSTED.grpcCode, "server overloaded: " + pending.size()
+      throw CairnException.exhausted("server overloaded: " + pending.size()
           + " writes are already queued (storage.max-pending-writes); retry with backoff");
-      return;
     }
-    pending.add(message);
+    if (hasAlarm(AlarmRequest.AlarmType.NOSPACE) && ops.stream().anyMatch(KvOp::grows)) {
+      throw MvccErrors.noSpace();
+    }
+    pending.add(new PendingWrite(ops, reply));
     commitNext();
+  }
+
+  /** A lease grant without an id gets a fresh positive one here, where every lease is known. */
+  private List<KvOp> chooseLeaseIds(List<KvOp> ops) {
+    if (ops.stream().noneMatch(op -> op instanceof KvOp.LeaseGrant g && g.id() == 0)) {
+      return ops;
+    }
+    List<KvOp> chosen = new ArrayList<>(ops.size());
+    for (KvOp op : ops) {
+      if (op instanceof KvOp.LeaseGrant g && g.id() == 0) {
+        long id;
+        do {
+          id = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+        } while (leaseClock.exists(id));
+        chosen.add(new KvOp.LeaseGrant(id, g.ttlSeconds()));
+      } else {
+        chosen.add(op);
+      }
+    }
+    return chosen;
   }
 
   private void commitNext() {
@@ -118,40 +221,172 @@ public final class StorageVerticle extends AbstractVerticle {
       }
       return;
     }
-    int size = Math.min(pending.size(), config.groupCommitMax());
-    List<Message<WriteRequest>> group = new ArrayList<>(size);
-    List<List<KvOp>> requests = new ArrayList<>(size);
-    for (int i = 0; i < size; i++) {
-      Message<WriteRequest> m = pending.poll();
-      group.add(m);
-      requests.add(m.body().ops());
-    }
     committing = true;
-    groupSizes.record(size);
+    if (pending.peek().isCompaction()) {
+      PendingWrite compaction = pending.poll();
+      long target = ((KvOp.Compact) compaction.ops().get(0)).revision();
+      vertx.executeBlocking(() -> store.compact(target), false).onComplete(ar -> {
+        committing = false;
+        if (ar.succeeded()) {
+          compaction.reply().complete(new WriteReply(ar.result(), List.of(new KvResult.Compacted(target))));
+        } else {
+          compaction.reply().fail(failure(ar.cause(), 1));
+        }
+        commitNext();
+      });
+      return;
+    }
+    List<PendingWrite> group = new ArrayList<>();
+    List<List<KvOp>> requests = new ArrayList<>();
+    while (!pending.isEmpty() && !pending.peek().isCompaction() && group.size() < config.groupCommitMax()) {
+      PendingWrite write = pending.poll();
+      group.add(write);
+      requests.add(write.ops());
+    }
+    groupSizes.record(group.size());
     vertx.executeBlocking(() -> store.apply(requests), false).onComplete(ar -> {
       committing = false;
       if (ar.succeeded()) {
-        List<Object> outcomes = ar.result();
+        MvccStore.Applied applied = ar.result();
+        long now = System.nanoTime();
+        applied.grantedLeases().forEach(g -> leaseClock.granted(g[0], g[1], now));
+        applied.revokedLeases().forEach(leaseClock::revoked);
         for (int i = 0; i < group.size(); i++) {
-          Object outcome = outcomes.get(i);
+          Object outcome = applied.outcomes().get(i);
           if (outcome instanceof WriteReply reply) {
-            group.get(i).reply(reply);
+            group.get(i).reply().complete(reply);
           } else {
-            CairnException e = (CairnException) outcome;
-            group.get(i).fail(e.code().grpcCode, e.getMessage());
+            group.get(i).reply().fail((CairnException) outcome);
           }
         }
-      } else {
-        CairnException e = ar.cause() instanceof CairnException ce ? ce : null;
-        if (e == null) {
-          LOG.error("committing {} write requests failed; none was applied", group.size(), ar.cause());
+        if (!applied.events().isEmpty()) {
+          vertx.eventBus().publish(Addresses.STORAGE_EVENTS,
+              new CommittedEvents(applied.revision(), applied.events()));
         }
-        int code = e != null ? e.code().grpcCode : ErrorCode.UNAVAILABLE.grpcCode;
-        String text = e != null ? e.getMessage()
-            : "the write could not be made durable (" + ar.cause().getMessage() + "); it was not applied";
-        group.forEach(m -> m.fail(code, text));
+        if (now - lastSizeCheckNanos > SIZE_CHECK_INTERVAL_NANOS) {
+          refreshSize();
+        }
+      } else {
+        CairnException e = failure(ar.cause(), group.size());
+        group.forEach(w -> w.reply().fail(e));
       }
       commitNext();
+    });
+  }
+
+  private static CairnException failure(Throwable cause, int requests) {
+    if (cause instanceof CairnException ce) {
+      return ce;
+    }
+    LOG.error("committing {} write requests failed; none was applied", requests, cause);
+    return new CairnException(ErrorCode.UNAVAILABLE,
+        "the write could not be made durable (" + cause.getMessage() + "); it was not applied");
+  }
+
+  private void expireLeases() {
+    if (drained != null || store == null) {
+      return;
+    }
+    for (long id : leaseClock.takeExpired(System.nanoTime())) {
+      Promise<WriteReply> reply = Promise.promise();
+      reply.future().onFailure(e -> {
+        if (MvccErrors.LEASE_NOT_FOUND.equals(e.getMessage())) {
+          leaseClock.revoked(id);
+        } else {
+          LOG.warn("revoking expired lease {} failed, will retry: {}", id, e.getMessage());
+          leaseClock.retry(id);
+        }
+      });
+      try {
+        submit(List.of(new KvOp.LeaseRevoke(id)), reply);
+      } catch (CairnException e) {
+        reply.tryFail(e);
+      }
+    }
+  }
+
+  private void answerLease(Message<LeaseQuery> message) {
+    long now = System.nanoTime();
+    long revision = store.revision();
+    LeaseQuery query = message.body();
+    if (query instanceof LeaseQuery.KeepAlive k) {
+      long ttl = leaseClock.keepAlive(k.id(), now);
+      message.reply(new LeaseAnswer(revision, List.of(new LeaseAnswer.Lease(k.id(), ttl, ttl, List.of()))));
+    } else if (query instanceof LeaseQuery.ListAll) {
+      List<LeaseAnswer.Lease> all = new ArrayList<>();
+      for (long id : leaseClock.ids()) {
+        all.add(new LeaseAnswer.Lease(id, leaseClock.remaining(id, now), leaseClock.granted(id), List.of()));
+      }
+      message.reply(new LeaseAnswer(revision, all));
+    } else {
+      LeaseQuery.TimeToLive t = (LeaseQuery.TimeToLive) query;
+      long remaining = leaseClock.remaining(t.id(), now);
+      long granted = leaseClock.granted(t.id());
+      if (remaining < 0 || !t.withKeys()) {
+        message.reply(new LeaseAnswer(revision,
+            List.of(new LeaseAnswer.Lease(t.id(), remaining, granted, List.of()))));
+        return;
+      }
+      vertx.executeBlocking(() -> store.read(List.of(new KvOp.LeaseKeys(t.id()))), false)
+          .onSuccess(read -> {
+            KvResult.LeaseKeys keys = (KvResult.LeaseKeys) read.results().get(0);
+            message.reply(new LeaseAnswer(read.revision(),
+                List.of(new LeaseAnswer.Lease(t.id(), remaining, granted, keys.keys()))));
+          })
+          .onFailure(e -> {
+            CairnException ce = CairnException.from(e);
+            message.fail(ce.code().grpcCode, ce.getMessage());
+          });
+    }
+  }
+
+  private AlarmReply alarm(AlarmRequest request) {
+    long revision = store.revision();
+    switch (request.action()) {
+      case GET -> {
+        return new AlarmReply(revision, alarms.stream()
+            .filter(a -> request.type() == AlarmRequest.AlarmType.NONE || a.type() == request.type())
+            .toList());
+      }
+      case ACTIVATE -> {
+        AlarmReply.Alarm alarm = new AlarmReply.Alarm(request.memberId(), request.type());
+        if (request.type() != AlarmRequest.AlarmType.NONE && !alarms.contains(alarm)) {
+          alarms.add(alarm);
+          saveAlarms();
+        }
+        return new AlarmReply(revision, List.of(alarm));
+      }
+      default -> {
+        AlarmReply.Alarm alarm = new AlarmReply.Alarm(request.memberId(), request.type());
+        if (alarms.remove(alarm)) {
+          saveAlarms();
+          return new AlarmReply(revision, List.of(alarm));
+        }
+        return new AlarmReply(revision, List.of());
+      }
+    }
+  }
+
+  private void saveAlarms() {
+    List<AlarmReply.Alarm> snapshot = List.copyOf(alarms);
+    vertx.executeBlocking(() -> {
+      store.saveAlarms(snapshot);
+      return null;
+    }, false).onFailure(e -> LOG.error("saving the alarm list failed", e));
+  }
+
+  private void defragment(Message<DefragmentRequest> message) {
+    vertx.executeBlocking(() -> {
+      store.defragment();
+      return store.approximateSizeBytes();
+    }, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        dbSizeBytes = ar.result();
+        message.reply(status());
+      } else {
+        CairnException e = CairnException.from(ar.cause());
+        message.fail(e.code().grpcCode, "defragmenting failed: " + e.getMessage());
+      }
     });
   }
 

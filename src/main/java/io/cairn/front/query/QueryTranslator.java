@@ -51,16 +51,16 @@ final class QueryTranslator {
           throw CairnException.invalid(f + ".value: " + set.getValue().size() + " bytes exceeds the limit of "
               + limits.maxValueSize() + " bytes (limits.max-value-size)");
         }
-        return new KvOp.Put(key, set.getValue().toByteArray());
+        return KvOp.Put.of(key, set.getValue().toByteArray());
       }
       case DELETE -> {
         DeleteQuery delete = query.getDelete();
         String f = field + ".delete";
         if (!delete.hasEnd()) {
-          return new KvOp.Delete(fullKey(f, delete.getCollection(), delete.getKey()), null);
+          return KvOp.Delete.of(fullKey(f, delete.getCollection(), delete.getKey()), null);
         }
         byte[] prefix = prefix(f, delete.getCollection());
-        return new KvOp.Delete(bound(f + ".key", prefix, delete.getKey()), end(f + ".end", prefix, delete.getEnd()));
+        return KvOp.Delete.of(bound(f + ".key", prefix, delete.getKey()), end(f + ".end", prefix, delete.getEnd()));
       }
       case RANGE -> {
         RangeQuery range = query.getRange();
@@ -68,7 +68,7 @@ final class QueryTranslator {
         byte[] prefix = prefix(f, range.getCollection());
         int max = limits.maxRangeResults();
         int limit = range.getLimit() == 0 || range.getLimit() > max ? max : range.getLimit();
-        return new KvOp.Range(bound(f + ".start", prefix, range.getStart()), end(f + ".end", prefix, range.getEnd()),
+        return KvOp.Range.of(bound(f + ".start", prefix, range.getStart()), end(f + ".end", prefix, range.getEnd()),
             limit, range.getKeysOnly());
       }
       default -> throw CairnException.invalid(field + ": the query has no kind; set exactly one of get, set, "

@@ -1,0 +1,184 @@
+package io.cairn.storage;
+
+import io.cairn.bus.Event;
+import io.cairn.bus.KeyValue;
+import io.cairn.bus.KvOp;
+import io.cairn.bus.KvResult;
+import io.cairn.bus.MvccErrors;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatchWithIndex;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Applies one write request's operations at one revision into the group's write batch. It records the history
+ * ({@code rev} and {@code hist}), the lease attachments and the events watchers will receive.
+ */
+final class Applier {
+
+  private final WriteBatchWithIndex batch;
+  private final StoreView view;
+  private final StoreView.Families cf;
+  private final long rev;
+  private int sub;
+  /** The request changed keys: it takes the revision. */
+  boolean changed;
+  /** The request wrote something (a lease record, say), even if no key changed. */
+  boolean dirty;
+  long keyDelta;
+  final List<Event> events = new ArrayList<>();
+  final List<long[]> grantedLeases = new ArrayList<>();
+  final List<Long> revokedLeases = new ArrayList<>();
+
+  Applier(WriteBatchWithIndex batch, StoreView view, long rev) {
+    this.batch = batch;
+    this.view = view;
+    this.cf = view.families();
+    this.rev = rev;
+  }
+
+  List<KvResult> applyAll(List<KvOp> ops) throws RocksDBException {
+    List<KvResult> results = new ArrayList<>(ops.size());
+    for (KvOp op : ops) {
+      results.add(apply(op));
+    }
+    return results;
+  }
+
+  private KvResult apply(KvOp op) throws RocksDBException {
+    if (op instanceof KvOp.Txn t && t.isWrite()) {
+      return Reads.txn(view, t, this::apply);
+    }
+    KvResult read = Reads.evaluate(view, op, this::apply);
+    if (read != null) {
+      return read;
+    }
+    if (op instanceof KvOp.Put p) {
+      return put(p);
+    }
+    if (op instanceof KvOp.Delete d) {
+      return d.end() == null ? deleteOne(d.key(), d.prevKv()) : deleteRange(d.key(), d.end(), d.prevKv());
+    }
+    if (op instanceof KvOp.LeaseGrant g) {
+      return grant(g);
+    }
+    if (op instanceof KvOp.LeaseRevoke r) {
+      return revoke(r.id());
+    }
+    throw new IllegalArgumentException("not an operation a write request can apply: " + op);
+  }
+
+  private KvResult put(KvOp.Put p) throws RocksDBException {
+    byte[] previous = view.get(cf.kv(), p.key());
+    if ((p.ignoreValue() || p.ignoreLease()) && previous == null) {
+      throw MvccErrors.keyNotFound();
+    }
+    KeyValue prev = previous == null ? null : Encoding.keyValue(p.key(), previous, true);
+    byte[] value = p.ignoreValue() ? prev.value() : p.value();
+    long lease = p.ignoreLease() ? prev.lease() : p.lease();
+    if (lease != 0 && view.get(cf.lease(), Encoding.leaseKey(lease)) == null) {
+      throw MvccErrors.leaseNotFound();
+    }
+    long create = rev;
+    long version = 1;
+    if (prev != null) {
+      create = prev.createRevision();
+      // A key written twice in one revision changes once: its version counts revisions, not operations.
+      version = prev.modRevision() == rev ? prev.version() : prev.version() + 1;
+      if (prev.lease() != lease && prev.lease() != 0) {
+        batch.delete(cf.lease(), Encoding.leaseAttachment(prev.lease(), p.key()));
+      }
+    } else {
+      keyDelta++;
+    }
+    if (lease != 0) {
+      batch.put(cf.lease(), Encoding.leaseAttachment(lease, p.key()), Encoding.EMPTY);
+    }
+    byte[] stored = Encoding.storedValue(create, rev, version, lease, value);
+    batch.put(cf.kv(), p.key(), stored);
+    record(p.key(), Encoding.EVENT_PUT, Encoding.putEvent(p.key(), stored));
+    events.add(new Event(Event.Type.PUT, new KeyValue(p.key(), value, create, rev, version, lease), prev));
+    return new KvResult.Put(new KeyValue(p.key(), Encoding.EMPTY, create, rev, version, lease), prev == null,
+        p.prevKv() ? prev : null);
+  }
+
+  private KvResult deleteOne(byte[] key, boolean withPrev) throws RocksDBException {
+    byte[] stored = view.get(cf.kv(), key);
+    if (stored == null) {
+      return new KvResult.Deleted(0, List.of());
+    }
+    KeyValue prev = delete(key, stored);
+    return new KvResult.Deleted(1, withPrev ? List.of(prev) : List.of());
+  }
+
+  private KvResult deleteRange(byte[] start, byte[] end, boolean withPrev) throws RocksDBException {
+    List<byte[][]> doomed = new ArrayList<>();
+    try (RocksIterator it = view.iterator(cf.kv())) {
+      for (it.seek(start); it.isValid() && Encoding.before(it.key(), end); it.next()) {
+        doomed.add(new byte[][] {it.key(), it.value()});
+      }
+      it.status();
+    }
+    List<KeyValue> prevs = new ArrayList<>(withPrev ? doomed.size() : 0);
+    for (byte[][] pair : doomed) {
+      KeyValue prev = delete(pair[0], pair[1]);
+      if (withPrev) {
+        prevs.add(prev);
+      }
+    }
+    return new KvResult.Deleted(doomed.size(), prevs);
+  }
+
+  private KeyValue delete(byte[] key, byte[] stored) throws RocksDBException {
+    KeyValue prev = Encoding.keyValue(key, stored, true);
+    batch.delete(cf.kv(), key);
+    if (prev.lease() != 0) {
+      batch.delete(cf.lease(), Encoding.leaseAttachment(prev.lease(), key));
+    }
+    record(key, Encoding.EVENT_DELETE, Encoding.deleteEvent(key));
+    events.add(new Event(Event.Type.DELETE, new KeyValue(key, Encoding.EMPTY, 0, rev, 0, 0), prev));
+    keyDelta--;
+    return prev;
+  }
+
+  private void record(byte[] key, byte type, byte[] event) throws RocksDBException {
+    int s = sub++;
+    batch.put(cf.rev(), Encoding.revisionKey(rev, s), event);
+    batch.put(cf.hist(), Encoding.historyKey(key, rev, s), new byte[] {type});
+    changed = true;
+    dirty = true;
+  }
+
+  private KvResult grant(KvOp.LeaseGrant g) throws RocksDBException {
+    if (view.get(cf.lease(), Encoding.leaseKey(g.id())) != null) {
+      throw MvccErrors.leaseExists();
+    }
+    batch.put(cf.lease(), Encoding.leaseKey(g.id()), Encoding.longBytes(g.ttlSeconds()));
+    grantedLeases.add(new long[] {g.id(), g.ttlSeconds()});
+    dirty = true;
+    return new KvResult.LeaseGranted(g.id(), g.ttlSeconds());
+  }
+
+  private KvResult revoke(long id) throws RocksDBException {
+    if (view.get(cf.lease(), Encoding.leaseKey(id)) == null) {
+      throw MvccErrors.leaseNotFound();
+    }
+    long deleted = 0;
+    for (byte[] key : Reads.attachedKeys(view, id)) {
+      byte[] stored = view.get(cf.kv(), key);
+      if (stored != null && Encoding.leaseOf(stored) == id) {
+        delete(key, stored);
+        deleted++;
+      } else {
+        batch.delete(cf.lease(), Encoding.leaseAttachment(id, key));
+      }
+    }
+    batch.delete(cf.lease(), Encoding.leaseKey(id));
+    revokedLeases.add(id);
+    dirty = true;
+    return new KvResult.LeaseRevoked(deleted);
+  }
+
+}

@@ -1,0 +1,26 @@
+package io.cairn.storage;
+
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+
+/**
+ * One consistent view of the store: a RocksDB snapshot for readers, or the writer's batch over the database while
+ * it applies a group. {@code revision} is the latest revision the view contains.
+ */
+interface StoreView {
+
+  byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException;
+
+  RocksIterator iterator(ColumnFamilyHandle cf);
+
+  long revision();
+
+  long compactRevision();
+
+  Families families();
+
+  /** The column families, named. */
+  record Families(ColumnFamilyHandle kv, ColumnFamilyHandle rev, ColumnFamilyHandle hist, ColumnFamilyHandle lease,
+                  ColumnFamilyHandle meta) {}
+}
