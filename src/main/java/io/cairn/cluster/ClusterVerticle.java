@@ -59,7 +59,7 @@ public final class ClusterVerticle extends AbstractVerticle {
         .map(e -> "http://" + e.getValue())
         .distinct()
         .toList();
-    return new ClusterInfo(clusterId, memberId, 0, List.of(
+    return new ClusterInfo(clusterId, memberId, memberId, 0, List.of(
         new ClusterInfo.Member(memberId, memberName, List.of(), clientUrls, false)));
   }
 

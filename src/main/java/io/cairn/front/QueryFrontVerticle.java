@@ -6,9 +6,11 @@ import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
 import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigException;
+import io.cairn.front.etcd.EtcdApi;
 import io.cairn.front.query.QueryRpcService;
+import io.cairn.ops.Probes;
 import io.cairn.proto.v1.QueryServiceGrpcService;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,6 +23,7 @@ import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,13 +37,13 @@ public final class QueryFrontVerticle extends AbstractVerticle {
   private static final int WINDOW = 1 << 20;
 
   private final CairnConfig config;
-  private final MeterRegistry registry;
+  private final PrometheusMeterRegistry registry;
   private final int port;
   private final String name = "grpc-front-" + SEQUENCE.incrementAndGet();
   private HttpServer server;
 
   /** {@code port} is the port to bind: the configured one, or a negative value to share one free port. */
-  public QueryFrontVerticle(CairnConfig config, MeterRegistry registry, int port) {
+  public QueryFrontVerticle(CairnConfig config, PrometheusMeterRegistry registry, int port) {
     this.config = config;
     this.registry = registry;
     this.port = port;
@@ -49,12 +52,15 @@ public final class QueryFrontVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     StorageClient storage = new StorageClient(vertx);
+    RpcGuard guard = new RpcGuard(vertx, registry, config.front().maxInflightPerConnection(),
+        config.front().maxInflight());
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(Message::body)
-        .compose(cluster -> {
+        .compose(cluster -> EtcdApi.create(vertx, config, guard, storage, cluster, registry, name)
+            .map(etcd -> Map.entry(cluster, etcd)))
+        .compose(started -> {
+          ClusterInfo cluster = started.getKey();
           CairnConfig.Limits limits = config.limits();
-          RpcGuard guard = new RpcGuard(vertx, registry, config.front().maxInflightPerConnection(),
-              config.front().maxInflight());
           // The transport accepts somewhat more than the limit so that an oversize request gets Cairn's own
           // INVALID_ARGUMENT naming the limit rather than a bare transport error.
           GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
@@ -65,6 +71,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
           health.register(QueryServiceGrpcService.SERVICE_NAME,
               () -> storage.status().map(s -> s.open()).otherwise(false));
           grpc.addService(new QueryRpcService(guard, storage, limits, cluster));
+          started.getValue().bind(grpc);
           grpc.addService(health);
           grpc.addService(ReflectionService.v1());
           HttpServerOptions options = new HttpServerOptions()
@@ -72,7 +79,15 @@ public final class QueryFrontVerticle extends AbstractVerticle {
               .setPort(port)
               .setInitialSettings(new Http2Settings().setInitialWindowSize(WINDOW))
               .setHttp2ConnectionWindowSize(16 * WINDOW);
-          server = vertx.createHttpServer(options).requestHandler(grpc);
+          Probes probes = new Probes(vertx, config, registry);
+          // Like etcd's client port, this one also answers plain HTTP GET /health, /version and /metrics.
+          server = vertx.createHttpServer(options).requestHandler(request -> {
+            String type = request.getHeader("content-type");
+            if ((type == null || !type.startsWith("application/grpc")) && probes.serveEtcdEndpoint(request)) {
+              return;
+            }
+            grpc.handle(request);
+          });
           return server.listen().recover(e -> Future.failedFuture(
               ConfigException.ifPortInUse(e, "grpc.port", config.grpc().host(), config.grpc().port())));
         })

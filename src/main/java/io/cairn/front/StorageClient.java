@@ -1,8 +1,13 @@
 package io.cairn.front;
 
 import io.cairn.bus.Addresses;
+import io.cairn.bus.AlarmReply;
+import io.cairn.bus.AlarmRequest;
 import io.cairn.bus.CairnException;
+import io.cairn.bus.DefragmentRequest;
 import io.cairn.bus.KvOp;
+import io.cairn.bus.LeaseAnswer;
+import io.cairn.bus.LeaseQuery;
 import io.cairn.bus.ReadReply;
 import io.cairn.bus.ReadRequest;
 import io.cairn.bus.StorageStatus;
@@ -25,19 +30,31 @@ public final class StorageClient {
   }
 
   public Future<ReadReply> read(List<KvOp> ops, long timeoutMs) {
-    return vertx.eventBus().<ReadReply>request(Addresses.STORAGE_READ, new ReadRequest(ops), options(timeoutMs))
-        .map(Message::body)
-        .recover(e -> Future.failedFuture(CairnException.from(e)));
+    return request(Addresses.STORAGE_READ, new ReadRequest(ops), timeoutMs);
   }
 
   public Future<WriteReply> write(List<KvOp> ops, long timeoutMs) {
-    return vertx.eventBus().<WriteReply>request(Addresses.STORAGE_WRITE, new WriteRequest(ops), options(timeoutMs))
-        .map(Message::body)
-        .recover(e -> Future.failedFuture(CairnException.from(e)));
+    return request(Addresses.STORAGE_WRITE, new WriteRequest(ops), timeoutMs);
   }
 
   public Future<StorageStatus> status() {
-    return vertx.eventBus().<StorageStatus>request(Addresses.STORAGE_STATUS, null, options(5000))
+    return request(Addresses.STORAGE_STATUS, null, 5000);
+  }
+
+  public Future<LeaseAnswer> lease(LeaseQuery query, long timeoutMs) {
+    return request(Addresses.STORAGE_LEASE, query, timeoutMs);
+  }
+
+  public Future<AlarmReply> alarm(AlarmRequest request, long timeoutMs) {
+    return request(Addresses.STORAGE_ALARM, request, timeoutMs);
+  }
+
+  public Future<StorageStatus> defragment(long timeoutMs) {
+    return request(Addresses.STORAGE_DEFRAGMENT, new DefragmentRequest(), timeoutMs);
+  }
+
+  private <T> Future<T> request(String address, Object body, long timeoutMs) {
+    return vertx.eventBus().<T>request(address, body, options(timeoutMs))
         .map(Message::body)
         .recover(e -> Future.failedFuture(CairnException.from(e)));
   }

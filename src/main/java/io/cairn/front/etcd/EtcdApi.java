@@ -1,0 +1,64 @@
+package io.cairn.front.etcd;
+
+import io.cairn.bus.Addresses;
+import io.cairn.bus.ClusterInfo;
+import io.cairn.bus.CommittedEvents;
+import io.cairn.config.CairnConfig;
+import io.cairn.front.RpcGuard;
+import io.cairn.front.StorageClient;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.grpc.server.GrpcServer;
+
+/**
+ * The etcd v3 API of one front instance: KV, Watch, Lease, Maintenance and Cluster, over the bus. Its watch hub
+ * subscribes to the writer's commit events on this front's event loop.
+ */
+public final class EtcdApi {
+
+  private final Vertx vertx;
+  private final EtcdContext ctx;
+  private final CairnConfig config;
+  private final WatchHub hub;
+
+  private EtcdApi(Vertx vertx, EtcdContext ctx, CairnConfig config, long revision) {
+    this.vertx = vertx;
+    this.ctx = ctx;
+    this.config = config;
+    this.hub = new WatchHub(revision);
+  }
+
+  /** Subscribes to commit events first, then learns the revision, so that no commit falls between the two. */
+  public static Future<EtcdApi> create(Vertx vertx, CairnConfig config, RpcGuard guard, StorageClient storage,
+                                       ClusterInfo cluster, MeterRegistry registry, String frontName) {
+    EtcdContext ctx = new EtcdContext(guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
+        () -> vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null).map(Message::body),
+        config.limits().maxRequestSize());
+    EtcdApi[] api = new EtcdApi[1];
+    var consumer = vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> {
+      if (api[0] != null) {
+        api[0].hub.publish(m.body());
+      }
+    });
+    return consumer.completion()
+        .compose(v -> storage.status())
+        .map(status -> {
+          api[0] = new EtcdApi(vertx, ctx, config, status.revision());
+          vertx.setPeriodic(config.watch().progressInterval().toMillis(), id -> api[0].hub.progressTick());
+          Gauge.builder("cairn.etcd.watchers", api[0].hub, WatchHub::watchers).tag("front", frontName)
+              .description("etcd watchers open on this front").register(registry);
+          return api[0];
+        });
+  }
+
+  public void bind(GrpcServer server) {
+    server.addService(new EtcdKvService(ctx));
+    server.addService(new EtcdLeaseService(ctx));
+    server.addService(new EtcdMaintenanceService(ctx));
+    server.addService(new EtcdClusterService(ctx));
+    server.addService(new EtcdWatchService(ctx, hub));
+  }
+}

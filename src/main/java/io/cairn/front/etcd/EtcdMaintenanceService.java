@@ -1,0 +1,136 @@
+package io.cairn.front.etcd;
+
+import com.google.protobuf.Descriptors;
+import io.cairn.Version;
+import io.cairn.bus.AlarmReply;
+import io.cairn.bus.AlarmRequest;
+import io.cairn.bus.KvOp;
+import io.cairn.bus.KvResult;
+import io.cairn.front.RpcGuard;
+import io.cairn.front.StorageClient;
+import io.cairn.proto.etcd.AlarmMember;
+import io.cairn.proto.etcd.AlarmResponse;
+import io.cairn.proto.etcd.AlarmType;
+import io.cairn.proto.etcd.DefragmentRequest;
+import io.cairn.proto.etcd.DefragmentResponse;
+import io.cairn.proto.etcd.HashKVRequest;
+import io.cairn.proto.etcd.HashKVResponse;
+import io.cairn.proto.etcd.HashRequest;
+import io.cairn.proto.etcd.HashResponse;
+import io.cairn.proto.etcd.MaintenanceGrpcService;
+import io.cairn.proto.etcd.MoveLeaderRequest;
+import io.cairn.proto.etcd.MoveLeaderResponse;
+import io.cairn.proto.etcd.StatusRequest;
+import io.cairn.proto.etcd.StatusResponse;
+import io.vertx.core.Future;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.Service;
+import io.vertx.grpc.server.StatusException;
+
+import java.util.List;
+
+/** {@code etcdserverpb.Maintenance}: status, alarms, hashes, defragmentation. */
+final class EtcdMaintenanceService implements Service {
+
+  private final EtcdContext ctx;
+  private final StorageClient storage;
+  private final EtcdConvert convert;
+
+  EtcdMaintenanceService(EtcdContext ctx) {
+    this.ctx = ctx;
+    this.storage = ctx.storage();
+    this.convert = ctx.convert();
+  }
+
+  @Override
+  public ServiceName name() {
+    return MaintenanceGrpcService.SERVICE_NAME;
+  }
+
+  @Override
+  public Descriptors.ServiceDescriptor descriptor() {
+    return MaintenanceGrpcService.SERVICE_DESCRIPTOR;
+  }
+
+  @Override
+  public void bind(GrpcServer server) {
+    ctx.unary(server, MaintenanceGrpcService.Status, this::status);
+    ctx.unary(server, MaintenanceGrpcService.Alarm, this::alarm);
+    ctx.unary(server, MaintenanceGrpcService.Defragment, this::defragment);
+    ctx.unary(server, MaintenanceGrpcService.Hash, this::hash);
+    ctx.unary(server, MaintenanceGrpcService.HashKV, this::hashKv);
+    ctx.unary(server, MaintenanceGrpcService.MoveLeader, this::moveLeader);
+    server.callHandler(MaintenanceGrpcService.Snapshot, request -> request.response().fail(new StatusException(
+        GrpcStatus.UNIMPLEMENTED, "Maintenance.Snapshot is not served by this Cairn build yet")));
+  }
+
+  private Future<StatusResponse> status(StatusRequest request, RpcGuard.Call call) {
+    return storage.status().map(s -> {
+      StatusResponse.Builder out = StatusResponse.newBuilder()
+          .setHeader(convert.header(s.revision()))
+          .setVersion(Version.ETCD_COMPATIBLE)
+          .setDbSize(s.dbSizeBytes())
+          .setDbSizeInUse(s.dbSizeBytes())
+          .setLeader(ctx.cluster().leaderId())
+          .setRaftIndex(s.appliedIndex())
+          .setRaftAppliedIndex(s.appliedIndex())
+          .setRaftTerm(ctx.cluster().raftTerm());
+      for (AlarmReply.Alarm a : s.alarms()) {
+        out.addErrors("memberID:" + a.memberId() + " alarm:" + a.type().name());
+      }
+      return out.build();
+    });
+  }
+
+  private Future<AlarmResponse> alarm(io.cairn.proto.etcd.AlarmRequest request, RpcGuard.Call call) {
+    AlarmRequest.Action action = switch (request.getAction()) {
+      case ACTIVATE -> AlarmRequest.Action.ACTIVATE;
+      case DEACTIVATE -> AlarmRequest.Action.DEACTIVATE;
+      default -> AlarmRequest.Action.GET;
+    };
+    AlarmRequest.AlarmType type = switch (request.getAlarm()) {
+      case NOSPACE -> AlarmRequest.AlarmType.NOSPACE;
+      case CORRUPT -> AlarmRequest.AlarmType.CORRUPT;
+      default -> AlarmRequest.AlarmType.NONE;
+    };
+    return storage.alarm(new AlarmRequest(action, request.getMemberID(), type), call.timeoutMs()).map(reply -> {
+      AlarmResponse.Builder out = AlarmResponse.newBuilder().setHeader(convert.header(reply.revision()));
+      for (AlarmReply.Alarm a : reply.alarms()) {
+        out.addAlarms(AlarmMember.newBuilder().setMemberID(a.memberId())
+            .setAlarm(a.type() == AlarmRequest.AlarmType.NOSPACE ? AlarmType.NOSPACE
+                : a.type() == AlarmRequest.AlarmType.CORRUPT ? AlarmType.CORRUPT : AlarmType.NONE));
+      }
+      return out.build();
+    });
+  }
+
+  private Future<DefragmentResponse> defragment(DefragmentRequest request, RpcGuard.Call call) {
+    return storage.defragment(call.timeoutMs())
+        .map(s -> DefragmentResponse.newBuilder().setHeader(convert.header(s.revision())).build());
+  }
+
+  private Future<HashResponse> hash(HashRequest request, RpcGuard.Call call) {
+    return storage.read(List.of(new KvOp.Hash(-1)), call.timeoutMs()).map(r -> {
+      KvResult.Hashed hashed = (KvResult.Hashed) r.results().get(0);
+      return HashResponse.newBuilder().setHeader(convert.header(r.revision()))
+          .setHash(hashed.hash()).build();
+    });
+  }
+
+  private Future<HashKVResponse> hashKv(HashKVRequest request, RpcGuard.Call call) {
+    return storage.read(List.of(new KvOp.Hash(Math.max(request.getRevision(), 0))), call.timeoutMs()).map(r -> {
+      KvResult.Hashed hashed = (KvResult.Hashed) r.results().get(0);
+      return HashKVResponse.newBuilder().setHeader(convert.header(r.revision()))
+          .setHash(hashed.hash()).setCompactRevision(hashed.compactRevision()).build();
+    });
+  }
+
+  private Future<MoveLeaderResponse> moveLeader(MoveLeaderRequest request, RpcGuard.Call call) {
+    if (request.getTargetID() != ctx.cluster().memberId()) {
+      throw EtcdErrors.badLeaderTransferee();
+    }
+    return storage.status().map(s -> MoveLeaderResponse.newBuilder().setHeader(convert.header(s.revision())).build());
+  }
+}

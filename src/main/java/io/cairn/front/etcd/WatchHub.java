@@ -1,0 +1,51 @@
+package io.cairn.front.etcd;
+
+import io.cairn.bus.CommittedEvents;
+
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * The watch streams of one front instance, on its event loop. It receives every commit's events once, from the
+ * bus, and hands them to each stream; a stream that cannot keep up stops taking live events and catches up from
+ * history instead, so nothing here ever waits for a slow client.
+ */
+final class WatchHub {
+
+  private final Set<WatchStream> streams = new LinkedHashSet<>();
+  private long revision;
+
+  WatchHub(long startRevision) {
+    this.revision = startRevision;
+  }
+
+  /** The latest revision whose events reached this front. */
+  long revision() {
+    return revision;
+  }
+
+  void add(WatchStream stream) {
+    streams.add(stream);
+  }
+
+  void remove(WatchStream stream) {
+    streams.remove(stream);
+  }
+
+  int watchers() {
+    return streams.stream().mapToInt(WatchStream::size).sum();
+  }
+
+  void publish(CommittedEvents committed) {
+    revision = Math.max(revision, committed.revision());
+    for (WatchStream stream : streams.toArray(new WatchStream[0])) {
+      stream.deliver(committed);
+    }
+  }
+
+  void progressTick() {
+    for (WatchStream stream : streams.toArray(new WatchStream[0])) {
+      stream.progressTick();
+    }
+  }
+}

@@ -1,0 +1,312 @@
+package io.cairn.front.etcd;
+
+import io.cairn.bus.CairnException;
+import io.cairn.bus.CommittedEvents;
+import io.cairn.bus.Event;
+import io.cairn.bus.KvOp;
+import io.cairn.bus.KvResult;
+import io.cairn.bus.MvccErrors;
+import io.cairn.front.RpcGuard;
+import io.cairn.front.StorageClient;
+import io.cairn.proto.etcd.WatchCreateRequest;
+import io.cairn.proto.etcd.WatchRequest;
+import io.cairn.proto.etcd.WatchResponse;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One etcd Watch stream with its watchers. A watcher is either synced (it takes live events from the hub) or
+ * catching up (it reads history from storage, one bounded page at a time, and rejoins the live flow when it has
+ * reached the latest revision). When the client stops reading and the stream's write queue fills, every watcher
+ * of the stream drops to catching up: no event is buffered for a slow client beyond one page.
+ */
+final class WatchStream {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WatchStream.class);
+  static final int HISTORY_PAGE_EVENTS = 1000;
+  private static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
+
+  private final WatchHub hub;
+  private final StorageClient storage;
+  private final EtcdConvert convert;
+  private final int fragmentBytes;
+  private final GrpcServerRequest<WatchRequest, WatchResponse> request;
+  private final GrpcServerResponse<WatchRequest, WatchResponse> response;
+  private final Map<Long, Watcher> watchers = new LinkedHashMap<>();
+  private long nextAutoId;
+  private boolean closed;
+  private boolean waitingForDrain;
+
+  private static final class Watcher {
+    final long id;
+    final byte[] start;
+    /** null: the start key alone; empty: no upper bound. */
+    final byte[] end;
+    final boolean noPut;
+    final boolean noDelete;
+    final boolean prevKv;
+    final boolean progressNotify;
+    final boolean fragment;
+    long nextRevision;
+    boolean synced;
+    boolean reading;
+    boolean sentSinceTick;
+
+    Watcher(long id, WatchCreateRequest c, long nextRevision) {
+      this.id = id;
+      this.start = c.getKey().toByteArray();
+      this.end = EtcdConvert.end(c.getRangeEnd());
+      this.noPut = c.getFiltersList().contains(WatchCreateRequest.FilterType.NOPUT);
+      this.noDelete = c.getFiltersList().contains(WatchCreateRequest.FilterType.NODELETE);
+      this.prevKv = c.getPrevKv();
+      this.progressNotify = c.getProgressNotify();
+      this.fragment = c.getFragment();
+      this.nextRevision = nextRevision;
+    }
+
+    boolean wants(Event e) {
+      if (e.revision() < nextRevision) {
+        return false;
+      }
+      if (e.type() == Event.Type.PUT ? noPut : noDelete) {
+        return false;
+      }
+      byte[] key = e.kv().key();
+      if (end == null) {
+        return Arrays.equals(key, start);
+      }
+      return Arrays.compareUnsigned(key, start) >= 0 && (end.length == 0 || Arrays.compareUnsigned(key, end) < 0);
+    }
+  }
+
+  WatchStream(WatchHub hub, StorageClient storage, EtcdConvert convert, int fragmentBytes,
+              GrpcServerRequest<WatchRequest, WatchResponse> request) {
+    this.hub = hub;
+    this.storage = storage;
+    this.convert = convert;
+    this.fragmentBytes = fragmentBytes;
+    this.request = request;
+    this.response = request.response();
+  }
+
+  void start() {
+    hub.add(this);
+    request.handler(this::onRequest);
+    request.exceptionHandler(e -> {
+      LOG.debug("watch stream closed: {}", e.toString());
+      close(false);
+    });
+    request.endHandler(v -> close(true));
+    response.exceptionHandler(e -> close(false));
+  }
+
+  int size() {
+    return watchers.size();
+  }
+
+  private void close(boolean endResponse) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    watchers.clear();
+    hub.remove(this);
+    if (endResponse) {
+      try {
+        response.end();
+      } catch (IllegalStateException ignored) {
+        // the client already went away
+      }
+    }
+  }
+
+  private void onRequest(WatchRequest message) {
+    switch (message.getRequestUnionCase()) {
+      case CREATE_REQUEST -> create(message.getCreateRequest());
+      case CANCEL_REQUEST -> cancel(message.getCancelRequest().getWatchId());
+      case PROGRESS_REQUEST -> send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision()))
+          .setWatchId(-1).build());
+      default -> { }
+    }
+  }
+
+  private void create(WatchCreateRequest c) {
+    long id = c.getWatchId();
+    WatchResponse.Builder created = WatchResponse.newBuilder().setHeader(convert.header(hub.revision()))
+        .setCreated(true);
+    if (id != 0 && watchers.containsKey(id)) {
+      send(created.setWatchId(id).setCanceled(true).setCancelReason(DUPLICATE_ID).build());
+      return;
+    }
+    if (id == 0) {
+      while (watchers.containsKey(nextAutoId)) {
+        nextAutoId++;
+      }
+      id = nextAutoId++;
+    }
+    long from = c.getStartRevision() > 0 ? c.getStartRevision() : hub.revision() + 1;
+    Watcher w = new Watcher(id, c, from);
+    watchers.put(id, w);
+    send(created.setWatchId(id).build());
+    if (from <= hub.revision()) {
+      catchUp(w);
+    } else {
+      w.synced = true;
+    }
+  }
+
+  private void cancel(long id) {
+    if (watchers.remove(id) != null) {
+      send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(id).setCanceled(true)
+          .build());
+    }
+  }
+
+  /** Live events from the hub, for the watchers that are synced. */
+  void deliver(CommittedEvents committed) {
+    if (closed) {
+      return;
+    }
+    for (Watcher w : watchers.values().toArray(new Watcher[0])) {
+      if (!w.synced) {
+        continue;
+      }
+      if (waitingForDrain) {
+        w.synced = false;
+        continue;
+      }
+      List<Event> wanted = new ArrayList<>();
+      for (Event e : committed.events()) {
+        if (w.wants(e)) {
+          wanted.add(e);
+        }
+      }
+      w.nextRevision = Math.max(w.nextRevision, committed.revision() + 1);
+      if (!wanted.isEmpty()) {
+        sendEvents(w, committed.revision(), wanted);
+      }
+    }
+    if (response.writeQueueFull()) {
+      slowClient();
+    }
+  }
+
+  /** The client is not reading: stop sending live events and catch up when the queue drains. */
+  private void slowClient() {
+    if (waitingForDrain) {
+      return;
+    }
+    waitingForDrain = true;
+    watchers.values().forEach(w -> w.synced = false);
+    response.drainHandler(v -> {
+      waitingForDrain = false;
+      for (Watcher w : watchers.values().toArray(new Watcher[0])) {
+        if (!w.synced && !w.reading) {
+          catchUp(w);
+        }
+      }
+    });
+  }
+
+  private void catchUp(Watcher w) {
+    w.synced = false;
+    w.reading = true;
+    KvOp.History page = new KvOp.History(w.nextRevision, w.start, w.end, HISTORY_PAGE_EVENTS, w.prevKv);
+    storage.read(List.of(page), RpcGuard.DEFAULT_TIMEOUT_MS).onComplete(ar -> {
+      w.reading = false;
+      if (closed || watchers.get(w.id) != w) {
+        return;
+      }
+      if (ar.failed()) {
+        CairnException e = CairnException.from(ar.cause());
+        LOG.warn("watch {}: reading history from revision {} failed: {}", w.id, w.nextRevision, e.getMessage());
+        watchers.remove(w.id);
+        send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id)
+            .setCanceled(true).setCancelReason(e.getMessage()).build());
+        return;
+      }
+      KvResult.Events events = (KvResult.Events) ar.result().results().get(0);
+      if (events.compacted()) {
+        watchers.remove(w.id);
+        send(WatchResponse.newBuilder().setHeader(convert.header(events.readRevision())).setWatchId(w.id)
+            .setCanceled(true).setCompactRevision(events.compactRevision()).setCancelReason(MvccErrors.COMPACTED)
+            .build());
+        return;
+      }
+      List<Event> wanted = new ArrayList<>();
+      for (Event e : events.events()) {
+        if (w.wants(e)) {
+          wanted.add(e);
+        }
+      }
+      if (!wanted.isEmpty()) {
+        sendEvents(w, Math.max(events.readRevision(), hub.revision()), wanted);
+      }
+      w.nextRevision = Math.max(w.nextRevision, events.nextRevision());
+      if (response.writeQueueFull()) {
+        slowClient();
+      } else if (w.nextRevision <= hub.revision()) {
+        catchUp(w);
+      } else {
+        w.synced = true;
+      }
+    });
+  }
+
+  private void sendEvents(Watcher w, long revision, List<Event> events) {
+    w.sentSinceTick = true;
+    WatchResponse.Builder all = WatchResponse.newBuilder().setHeader(convert.header(revision)).setWatchId(w.id);
+    for (Event e : events) {
+      all.addEvents(EtcdConvert.event(e, w.prevKv));
+    }
+    WatchResponse whole = all.build();
+    if (!w.fragment || whole.getSerializedSize() <= fragmentBytes) {
+      send(whole);
+      return;
+    }
+    // etcd's fragmenting: consecutive responses of events, each under the limit, all but the last marked.
+    WatchResponse.Builder part = WatchResponse.newBuilder().setHeader(whole.getHeader()).setWatchId(w.id)
+        .setFragment(true);
+    int size = 0;
+    for (var e : whole.getEventsList()) {
+      int eventSize = e.getSerializedSize() + 8;
+      if (part.getEventsCount() > 0 && size + eventSize > fragmentBytes) {
+        send(part.build());
+        part = WatchResponse.newBuilder().setHeader(whole.getHeader()).setWatchId(w.id).setFragment(true);
+        size = 0;
+      }
+      part.addEvents(e);
+      size += eventSize;
+    }
+    send(part.setFragment(false).build());
+  }
+
+  /** etcd's progress notification: an empty response at the current revision for idle synced watchers. */
+  void progressTick() {
+    for (Watcher w : watchers.values().toArray(new Watcher[0])) {
+      if (w.progressNotify && w.synced && !w.sentSinceTick) {
+        send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id).build());
+      }
+      w.sentSinceTick = false;
+    }
+  }
+
+  private void send(WatchResponse message) {
+    if (closed) {
+      return;
+    }
+    try {
+      response.write(message);
+    } catch (IllegalStateException e) {
+      close(false);
+    }
+  }
+}
