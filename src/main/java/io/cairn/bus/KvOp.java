@@ -123,9 +123,11 @@ public sealed interface KvOp {
 
   /**
    * Changes to keys in [start, end) (or {@code start} alone when end is null) from {@code fromRevision} on, in
-   * revision order, at most about {@code maxEvents} (whole revisions only) per answer.
+   * revision order; an answer ends at a revision boundary once it holds {@code maxEvents} events or
+   * {@code maxBytes} of keys and values.
    */
-  record History(long fromRevision, byte[] start, byte[] end, int maxEvents, boolean prevKv) implements KvOp {
+  record History(long fromRevision, byte[] start, byte[] end, int maxEvents, int maxBytes, boolean prevKv)
+      implements KvOp {
     public boolean isWrite() { return false; }
   }
 

@@ -1,28 +1,16 @@
 package io.cairn.ops;
 
-import io.cairn.Version;
-import io.cairn.bus.Addresses;
-import io.cairn.bus.ClusterInfo;
 import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
-import io.cairn.bus.StorageStatus;
 import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**

@@ -283,13 +283,15 @@ final class Reads {
     long next = readRevision + 1;
     long lastRevision = -1;
     int scanned = 0;
+    long bytes = 0;
     try (RocksIterator it = view.iterator(view.families().rev())) {
       for (it.seek(Encoding.revisionKey(from, 0)); it.isValid(); it.next()) {
         long rev = Encoding.revisionOf(it.key());
         if (rev > readRevision) {
           break;
         }
-        if (rev != lastRevision && (events.size() >= h.maxEvents() || scanned >= HISTORY_SCAN_LIMIT)) {
+        if (rev != lastRevision
+            && (events.size() >= h.maxEvents() || bytes >= h.maxBytes() || scanned >= HISTORY_SCAN_LIMIT)) {
           next = rev;
           break;
         }
@@ -301,6 +303,7 @@ final class Reads {
           continue;
         }
         KeyValue prev = h.prevKv() ? previousVersion(view, key, rev, Encoding.subOf(it.key())) : null;
+        bytes += raw.length + (prev == null ? 0 : prev.key().length + prev.value().length);
         if (Encoding.eventType(raw) == Encoding.EVENT_PUT) {
           events.add(new Event(Event.Type.PUT,
               Encoding.keyValue(key, raw, Encoding.eventStoredOffset(raw), raw.length, true), prev));

@@ -19,15 +19,11 @@ import io.vertx.grpc.server.GrpcServer;
  */
 public final class EtcdApi {
 
-  private final Vertx vertx;
   private final EtcdContext ctx;
-  private final CairnConfig config;
   private final WatchHub hub;
 
-  private EtcdApi(Vertx vertx, EtcdContext ctx, CairnConfig config, long revision) {
-    this.vertx = vertx;
+  private EtcdApi(EtcdContext ctx, long revision) {
     this.ctx = ctx;
-    this.config = config;
     this.hub = new WatchHub(revision);
   }
 
@@ -46,7 +42,7 @@ public final class EtcdApi {
     return consumer.completion()
         .compose(v -> storage.status())
         .map(status -> {
-          api[0] = new EtcdApi(vertx, ctx, config, status.revision());
+          api[0] = new EtcdApi(ctx, status.revision());
           vertx.setPeriodic(config.watch().progressInterval().toMillis(), id -> api[0].hub.progressTick());
           Gauge.builder("cairn.etcd.watchers", api[0].hub, WatchHub::watchers).tag("front", frontName)
               .description("etcd watchers open on this front").register(registry);

@@ -32,6 +32,7 @@ final class WatchStream {
 
   private static final Logger LOG = LoggerFactory.getLogger(WatchStream.class);
   static final int HISTORY_PAGE_EVENTS = 1000;
+  static final int HISTORY_PAGE_BYTES = 4 << 20;
   private static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
 
   private final WatchHub hub;
@@ -219,7 +220,8 @@ final class WatchStream {
   private void catchUp(Watcher w) {
     w.synced = false;
     w.reading = true;
-    KvOp.History page = new KvOp.History(w.nextRevision, w.start, w.end, HISTORY_PAGE_EVENTS, w.prevKv);
+    KvOp.History page = new KvOp.History(w.nextRevision, w.start, w.end, HISTORY_PAGE_EVENTS,
+        HISTORY_PAGE_BYTES, w.prevKv);
     storage.read(List.of(page), RpcGuard.DEFAULT_TIMEOUT_MS).onComplete(ar -> {
       w.reading = false;
       if (closed || watchers.get(w.id) != w) {
@@ -261,26 +263,54 @@ final class WatchStream {
     });
   }
 
+  /**
+   * Sends events in responses of about {@code fragmentBytes} at most, never splitting one revision's events across
+   * responses, except for a watcher that asked for etcd's fragmenting (then a revision too large for one response
+   * goes out in consecutive responses, all but the last marked as fragments).
+   */
   private void sendEvents(Watcher w, long revision, List<Event> events) {
     w.sentSinceTick = true;
-    WatchResponse.Builder all = WatchResponse.newBuilder().setHeader(convert.header(revision)).setWatchId(w.id);
-    for (Event e : events) {
-      all.addEvents(EtcdConvert.event(e, w.prevKv));
+    WatchResponse.Builder batch = newResponse(w, revision);
+    int batchBytes = 0;
+    int i = 0;
+    while (i < events.size()) {
+      long rev = events.get(i).revision();
+      List<io.cairn.proto.etcd.mvcc.Event> group = new ArrayList<>();
+      int groupBytes = 0;
+      for (; i < events.size() && events.get(i).revision() == rev; i++) {
+        io.cairn.proto.etcd.mvcc.Event e = EtcdConvert.event(events.get(i), w.prevKv);
+        group.add(e);
+        groupBytes += e.getSerializedSize() + 8;
+      }
+      if (batch.getEventsCount() > 0 && batchBytes + groupBytes > fragmentBytes) {
+        send(batch.build());
+        batch = newResponse(w, revision);
+        batchBytes = 0;
+      }
+      if (groupBytes > fragmentBytes && w.fragment) {
+        sendFragments(w, revision, group);
+        continue;
+      }
+      batch.addAllEvents(group);
+      batchBytes += groupBytes;
     }
-    WatchResponse whole = all.build();
-    if (!w.fragment || whole.getSerializedSize() <= fragmentBytes) {
-      send(whole);
-      return;
+    if (batch.getEventsCount() > 0) {
+      send(batch.build());
     }
-    // etcd's fragmenting: consecutive responses of events, each under the limit, all but the last marked.
-    WatchResponse.Builder part = WatchResponse.newBuilder().setHeader(whole.getHeader()).setWatchId(w.id)
-        .setFragment(true);
+  }
+
+  private WatchResponse.Builder newResponse(Watcher w, long revision) {
+    return WatchResponse.newBuilder().setHeader(convert.header(revision)).setWatchId(w.id);
+  }
+
+  private void sendFragments(Watcher w, long revision, List<io.cairn.proto.etcd.mvcc.Event> group) {
+    WatchResponse.Builder part = newResponse(w, revision).setFragment(true);
     int size = 0;
-    for (var e : whole.getEventsList()) {
+    for (var e : group) {
       int eventSize = e.getSerializedSize() + 8;
       if (part.getEventsCount() > 0 && size + eventSize > fragmentBytes) {
         send(part.build());
-        part = WatchResponse.newBuilder().setHeader(whole.getHeader()).setWatchId(w.id).setFragment(true);
+        part = newResponse(w, revision).setFragment(true);
         size = 0;
       }
       part.addEvents(e);

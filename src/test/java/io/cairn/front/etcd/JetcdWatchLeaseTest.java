@@ -1,0 +1,279 @@
+package io.cairn.front.etcd;
+
+import io.cairn.TestServer;
+import io.cairn.proto.etcd.WatchCreateRequest;
+import io.cairn.proto.etcd.WatchGrpcClient;
+import io.cairn.proto.etcd.WatchRequest;
+import io.cairn.proto.etcd.WatchResponse;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.LeaseOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static io.cairn.front.etcd.JetcdKvTest.bs;
+import static io.cairn.front.etcd.JetcdKvTest.get;
+import static io.cairn.front.etcd.JetcdKvTest.str;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Watches and leases through etcd's Java client, and a raw watch stream whose client stops reading. */
+class JetcdWatchLeaseTest {
+
+  TestServer server;
+  Client client;
+  KV kv;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = TestServer.start();
+    connect();
+  }
+
+  void connect() {
+    client = Client.builder().endpoints("http://127.0.0.1:" + server.grpcPort()).build();
+    kv = client.getKVClient();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    client.close();
+    server.close();
+  }
+
+  /** Events as "PUT key=value" / "DELETE key", with the previous value when present. */
+  static String describe(WatchEvent e) {
+    String prev = e.getPrevKV() != null && !e.getPrevKV().getKey().isEmpty()
+        ? " (was " + str(e.getPrevKV().getValue()) + ")" : "";
+    return e.getEventType() == WatchEvent.EventType.PUT
+        ? "PUT " + str(e.getKeyValue().getKey()) + "=" + str(e.getKeyValue().getValue()) + prev
+        : "DELETE " + str(e.getKeyValue().getKey()) + prev;
+  }
+
+  static List<String> take(BlockingQueue<String> queue, int n) throws InterruptedException {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String next = queue.poll(10, TimeUnit.SECONDS);
+      assertThat(next).as("event %d of %d (got %s)", i + 1, n, out).isNotNull();
+      out.add(next);
+    }
+    return out;
+  }
+
+  Watch.Watcher watch(String key, WatchOption option, BlockingQueue<String> events) {
+    return client.getWatchClient().watch(bs(key), option, Watch.listener(
+        r -> r.getEvents().forEach(e -> events.add(describe(e))), e -> events.add("ERROR " + e)));
+  }
+
+  @Test
+  void prefixWatchWithPrevKvAndFilters() throws Exception {
+    BlockingQueue<String> all = new LinkedBlockingQueue<>();
+    BlockingQueue<String> deletesOnly = new LinkedBlockingQueue<>();
+    try (Watch.Watcher a = watch("w/", WatchOption.builder().isPrefix(true).withPrevKV(true).build(), all);
+         Watch.Watcher b = watch("w/", WatchOption.builder().isPrefix(true).withNoPut(true).build(), deletesOnly)) {
+      get(kv.put(bs("w/1"), bs("a")));
+      get(kv.put(bs("other"), bs("x")));
+      get(kv.put(bs("w/1"), bs("b")));
+      get(kv.delete(bs("w/1")));
+      assertThat(take(all, 3)).containsExactly("PUT w/1=a", "PUT w/1=b (was a)", "DELETE w/1 (was b)");
+      assertThat(take(deletesOnly, 1)).containsExactly("DELETE w/1");
+    }
+  }
+
+  @Test
+  void watchFromPastRevisionReplaysHistory() throws Exception {
+    long first = get(kv.put(bs("h/k"), bs("1"))).getHeader().getRevision();
+    get(kv.put(bs("h/k"), bs("2")));
+    get(kv.delete(bs("h/k")));
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    try (Watch.Watcher w = watch("h/k", WatchOption.builder().withRevision(first).build(), events)) {
+      assertThat(take(events, 3)).containsExactly("PUT h/k=1", "PUT h/k=2", "DELETE h/k");
+      get(kv.put(bs("h/k"), bs("3")));
+      assertThat(take(events, 1)).containsExactly("PUT h/k=3");
+    }
+  }
+
+  @Test
+  void watchAtCompactedRevisionIsCanceledWithTheCompactRevision() throws Exception {
+    long first = get(kv.put(bs("c/k"), bs("1"))).getHeader().getRevision();
+    long second = get(kv.put(bs("c/k"), bs("2"))).getHeader().getRevision();
+    get(kv.compact(second));
+    CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    try (Watch.Watcher w = client.getWatchClient().watch(bs("c/k"), WatchOption.builder().withRevision(first).build(),
+        Watch.listener(r -> { }, failure::complete))) {
+      Throwable e = failure.get(10, TimeUnit.SECONDS);
+      assertThat(e).isInstanceOf(CompactedException.class);
+      assertThat(((CompactedException) e).getCompactedRevision()).isEqualTo(second);
+    }
+  }
+
+  @Test
+  void manyWatchersOnOneKeyAllSeeEveryEvent() throws Exception {
+    int watchers = 40;
+    int puts = 50;
+    List<BlockingQueue<String>> queues = new ArrayList<>();
+    List<Watch.Watcher> open = new ArrayList<>();
+    List<Client> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < watchers; i++) {
+        Client c = i % 4 == 0 ? client : Client.builder().endpoints("http://127.0.0.1:" + server.grpcPort()).build();
+        if (c != client) {
+          clients.add(c);
+        }
+        BlockingQueue<String> q = new LinkedBlockingQueue<>();
+        queues.add(q);
+        CountDownLatch created = new CountDownLatch(1);
+        open.add(c.getWatchClient().watch(bs("fan"), WatchOption.builder().withCreateNotify(true).build(),
+            Watch.listener(r -> {
+              if (r.isCreatedNotify()) {
+                created.countDown();
+              }
+              r.getEvents().forEach(e -> q.add(describe(e)));
+            })));
+        assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+      }
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < puts; i++) {
+        get(kv.put(bs("fan"), bs("v" + i)));
+        expected.add("PUT fan=v" + i);
+      }
+      for (BlockingQueue<String> q : queues) {
+        assertThat(take(q, puts)).isEqualTo(expected);
+      }
+    } finally {
+      open.forEach(Watch.Watcher::close);
+      clients.forEach(Client::close);
+    }
+  }
+
+  /**
+   * A client that stops reading its watch stream must not hold up the writer or other watchers; when it reads
+   * again it gets every event, in order, from history.
+   */
+  @Test
+  void slowWatcherFallsBehindAndCatchesUp() throws Exception {
+    BlockingQueue<String> fast = new LinkedBlockingQueue<>();
+    GrpcClient raw = GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    List<Long> slowRevisions = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch created = new CountDownLatch(1);
+    int puts = 200;
+    CountDownLatch allDelivered = new CountDownLatch(puts);
+    GrpcClientResponse<WatchRequest, WatchResponse> slow = TestServer.await(
+        raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch)
+            .compose(call -> {
+              call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+                  .setKey(com.google.protobuf.ByteString.copyFromUtf8("big/")).setRangeEnd(
+                      com.google.protobuf.ByteString.copyFromUtf8("big0"))).build());
+              return call.response().map(response -> response.handler(r -> {
+                if (r.getCreated()) {
+                  created.countDown();
+                }
+                r.getEventsList().forEach(e -> {
+                  slowRevisions.add(e.getKv().getModRevision());
+                  allDelivered.countDown();
+                });
+              }));
+            }));
+    assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+    slow.pause();
+    try (Watch.Watcher w = watch("big/", WatchOption.builder().isPrefix(true).build(), fast)) {
+      byte[] value = new byte[64 * 1024];
+      List<Long> revisions = new ArrayList<>();
+      for (int i = 0; i < puts; i++) {
+        revisions.add(get(kv.put(bs("big/" + (i % 10)), ByteSequence.from(value))).getHeader().getRevision());
+      }
+      assertThat(take(fast, puts)).hasSize(puts);
+      assertThat(slowRevisions.size()).as("the paused client cannot have received everything").isLessThan(puts);
+      slow.resume();
+      assertThat(allDelivered.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(new ArrayList<>(slowRevisions)).isEqualTo(revisions);
+    } finally {
+      raw.close();
+    }
+  }
+
+  /** jetcd has no call for LeaseLeases: ask the raw gRPC API. */
+  List<Long> leaseIds() throws Exception {
+    return server.call(io.cairn.proto.etcd.LeaseGrpcClient.LeaseLeases,
+            io.cairn.proto.etcd.LeaseLeasesRequest.getDefaultInstance()).ok()
+        .getLeasesList().stream().map(io.cairn.proto.etcd.LeaseStatus::getID).toList();
+  }
+
+  @Test
+  void leaseGrantAttachTimeToLiveRevoke() throws Exception {
+    Lease lease = client.getLeaseClient();
+    long id = get(lease.grant(30)).getID();
+    get(kv.put(bs("l/a"), bs("1"), PutOption.builder().withLeaseId(id).build()));
+    get(kv.put(bs("l/b"), bs("2"), PutOption.builder().withLeaseId(id).build()));
+    assertThat(get(kv.get(bs("l/a"))).getKvs().get(0).getLease()).isEqualTo(id);
+
+    LeaseTimeToLiveResponse ttl = get(lease.timeToLive(id, LeaseOption.builder().withAttachedKeys().build()));
+    assertThat(ttl.getGrantedTTL()).isEqualTo(30);
+    assertThat(ttl.getTTL()).isBetween(1L, 30L);
+    assertThat(ttl.getKeys()).extracting(JetcdKvTest::str).containsExactlyInAnyOrder("l/a", "l/b");
+    assertThat(get(lease.keepAliveOnce(id)).getTTL()).isEqualTo(30);
+    assertThat(leaseIds()).contains(id);
+
+    long before = get(kv.get(bs("l/a"))).getHeader().getRevision();
+    long after = get(lease.revoke(id)).getHeader().getRevision();
+    assertThat(after).as("both keys go in one revision").isEqualTo(before + 1);
+    assertThat(get(kv.get(bs("l/"), GetOption.builder().isPrefix(true).build())).getCount()).isZero();
+    assertThat(get(lease.timeToLive(id, LeaseOption.DEFAULT)).getTTL()).isEqualTo(-1);
+  }
+
+  @Test
+  void putWithUnknownLeaseIsRefusedAsEtcdDoes() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+            get(kv.put(bs("l/x"), bs("1"), PutOption.builder().withLeaseId(12345).build())))
+        .hasRootCauseMessage("NOT_FOUND: etcdserver: requested lease not found");
+  }
+
+  @Test
+  void expiredLeaseDeletesItsKeys() throws Exception {
+    long id = get(client.getLeaseClient().grant(2)).getID();
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    try (Watch.Watcher w = watch("exp", WatchOption.DEFAULT, events)) {
+      get(kv.put(bs("exp"), bs("v"), PutOption.builder().withLeaseId(id).build()));
+      assertThat(take(events, 2)).containsExactly("PUT exp=v", "DELETE exp");
+    }
+    assertThat(get(kv.get(bs("exp"))).getCount()).isZero();
+  }
+
+  @Test
+  void leasesSurviveARestart() throws Exception {
+    long id = get(client.getLeaseClient().grant(600)).getID();
+    get(kv.put(bs("keep"), bs("v"), PutOption.builder().withLeaseId(id).build()));
+    client.close();
+    server.close();
+    server = TestServer.start(server.dataDir());
+    connect();
+    assertThat(leaseIds()).contains(id);
+    LeaseTimeToLiveResponse ttl = get(client.getLeaseClient().timeToLive(id,
+        LeaseOption.builder().withAttachedKeys().build()));
+    assertThat(ttl.getKeys()).extracting(JetcdKvTest::str).containsExactly("keep");
+    assertThat(get(kv.get(bs("keep"))).getKvs().get(0).getLease()).isEqualTo(id);
+  }
+}
