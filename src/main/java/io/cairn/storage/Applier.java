@@ -1,5 +1,6 @@
 package io.cairn.storage;
 
+import io.cairn.bus.KeyRanges;
 import io.cairn.bus.Event;
 import io.cairn.bus.KeyValue;
 import io.cairn.bus.KvOp;
@@ -116,7 +117,7 @@ final class Applier {
   private KvResult deleteRange(byte[] start, byte[] end, boolean withPrev) throws RocksDBException {
     List<byte[][]> doomed = new ArrayList<>();
     try (RocksIterator it = view.iterator(cf.kv())) {
-      for (it.seek(start); it.isValid() && Encoding.before(it.key(), end); it.next()) {
+      for (it.seek(start); it.isValid() && KeyRanges.before(it.key(), end); it.next()) {
         doomed.add(new byte[][] {it.key(), it.value()});
       }
       it.status();

@@ -161,18 +161,6 @@ final class Encoding {
     return bytes == null ? 0 : ByteBuffer.wrap(bytes).getLong();
   }
 
-  /** True while {@code key} sorts before the exclusive {@code end}; an empty end has no bound. */
-  static boolean before(byte[] key, byte[] end) {
-    return end.length == 0 || Arrays.compareUnsigned(key, end) < 0;
-  }
-
-  /** Whether {@code key} lies in [start, end), or equals start when {@code end} is null. */
-  static boolean inRange(byte[] key, byte[] start, byte[] end) {
-    if (end == null) {
-      return Arrays.equals(key, start);
-    }
-    return Arrays.compareUnsigned(key, start) >= 0 && before(key, end);
-  }
 
   static boolean startsWith(byte[] bytes, byte[] prefix) {
     return bytes.length >= prefix.length && Arrays.equals(bytes, 0, prefix.length, prefix, 0, prefix.length);

@@ -1,6 +1,7 @@
 package io.cairn.storage;
 
 import io.cairn.bus.Event;
+import io.cairn.bus.KeyRanges;
 import io.cairn.bus.KeyValue;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
@@ -80,7 +81,7 @@ final class Reads {
     }
     boolean any = false;
     try (RocksIterator it = view.iterator(view.families().kv())) {
-      for (it.seek(c.key()); it.isValid() && Encoding.before(it.key(), c.end()); it.next()) {
+      for (it.seek(c.key()); it.isValid() && KeyRanges.before(it.key(), c.end()); it.next()) {
         any = true;
         if (!holds(c, Encoding.keyValue(it.key(), it.value(), withValue))) {
           return false;
@@ -134,7 +135,7 @@ final class Reads {
       throws RocksDBException {
     if (at == 0) {
       try (RocksIterator it = view.iterator(view.families().kv())) {
-        for (it.seek(start); it.isValid() && Encoding.before(it.key(), end); it.next()) {
+        for (it.seek(start); it.isValid() && KeyRanges.before(it.key(), end); it.next()) {
           if (!consumer.accept(it.key(), it.value())) {
             break;
           }
@@ -153,7 +154,7 @@ final class Reads {
           if (groupKey != null && !emitVersion(view, groupKey, best, bestType, consumer)) {
             return;
           }
-          if (!Encoding.before(Encoding.historyUserKey(hk), end)) {
+          if (!KeyRanges.before(Encoding.historyUserKey(hk), end)) {
             groupKey = null;
             break;
           }
@@ -299,7 +300,7 @@ final class Reads {
         scanned++;
         byte[] raw = it.value();
         byte[] key = Encoding.eventKey(raw);
-        if (!Encoding.inRange(key, h.start(), h.end())) {
+        if (!KeyRanges.contains(key, h.start(), h.end())) {
           continue;
         }
         KeyValue prev = h.prevKv() ? previousVersion(view, key, rev, Encoding.subOf(it.key())) : null;

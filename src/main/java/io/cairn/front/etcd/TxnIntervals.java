@@ -1,11 +1,11 @@
 package io.cairn.front.etcd;
 
+import io.cairn.bus.KeyRanges;
 import io.cairn.proto.etcd.DeleteRangeRequest;
 import io.cairn.proto.etcd.RequestOp;
 import io.cairn.proto.etcd.TxnRequest;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -22,10 +22,7 @@ final class TxnIntervals {
   private record Interval(byte[] start, byte[] end) {
     /** end null: the start key alone; end empty: no upper bound. */
     boolean contains(byte[] key) {
-      if (end == null) {
-        return Arrays.equals(start, key);
-      }
-      return Arrays.compareUnsigned(key, start) >= 0 && (end.length == 0 || Arrays.compareUnsigned(key, end) < 0);
+      return KeyRanges.contains(key, start, end);
     }
   }
 

@@ -3,6 +3,7 @@ package io.cairn.front.etcd;
 import io.cairn.bus.CairnException;
 import io.cairn.bus.CommittedEvents;
 import io.cairn.bus.Event;
+import io.cairn.bus.KeyRanges;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.MvccErrors;
@@ -17,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,11 +80,7 @@ final class WatchStream {
       if (e.type() == Event.Type.PUT ? noPut : noDelete) {
         return false;
       }
-      byte[] key = e.kv().key();
-      if (end == null) {
-        return Arrays.equals(key, start);
-      }
-      return Arrays.compareUnsigned(key, start) >= 0 && (end.length == 0 || Arrays.compareUnsigned(key, end) < 0);
+      return KeyRanges.contains(e.kv().key(), start, end);
     }
   }
 
