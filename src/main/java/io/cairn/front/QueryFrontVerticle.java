@@ -23,7 +23,6 @@ import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -57,46 +56,47 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(Message::body)
         .compose(cluster -> EtcdApi.create(vertx, config, guard, storage, cluster, registry, name)
-            .map(etcd -> Map.entry(cluster, etcd)))
-        .compose(started -> {
-          ClusterInfo cluster = started.getKey();
-          CairnConfig.Limits limits = config.limits();
-          // The transport accepts somewhat more than the limit so that an oversize request gets Cairn's own
-          // INVALID_ARGUMENT naming the limit rather than a bare transport error.
-          GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
-              .setMaxMessageSize(limits.maxRequestSize() + (1L << 20))
-              .setScheduleDeadlineAutomatically(true));
-          HealthService health = HealthService.create(vertx);
-          health.register("", () -> storage.status().map(s -> s.open()).otherwise(false));
-          health.register(QueryServiceGrpcService.SERVICE_NAME,
-              () -> storage.status().map(s -> s.open()).otherwise(false));
-          grpc.addService(new QueryRpcService(guard, storage, limits, cluster));
-          started.getValue().bind(grpc);
-          grpc.addService(health);
-          grpc.addService(ReflectionService.v1());
-          HttpServerOptions options = new HttpServerOptions()
-              .setHost(config.grpc().host())
-              .setPort(port)
-              .setInitialSettings(new Http2Settings().setInitialWindowSize(WINDOW))
-              .setHttp2ConnectionWindowSize(16 * WINDOW);
-          Probes probes = new Probes(vertx, config, registry);
-          // Like etcd's client port, this one also answers plain HTTP GET /health, /version and /metrics.
-          server = vertx.createHttpServer(options).requestHandler(request -> {
-            String type = request.getHeader("content-type");
-            if ((type == null || !type.startsWith("application/grpc")) && probes.serveEtcdEndpoint(request)) {
-              return;
-            }
-            grpc.handle(request);
-          });
-          return server.listen().recover(e -> Future.failedFuture(
-              ConfigException.ifPortInUse(e, "grpc.port", config.grpc().host(), config.grpc().port())));
-        })
+            .compose(etcd -> listen(cluster, etcd, guard, storage)))
         .onSuccess(s -> {
           Listeners.listening(vertx, name, config.grpc().host() + ":" + s.actualPort());
           Heartbeats.start(vertx, name);
         })
         .<Void>mapEmpty()
         .onComplete(startPromise);
+  }
+
+  /** Builds the gRPC server with every API on it and binds the shared port. */
+  private Future<HttpServer> listen(ClusterInfo cluster, EtcdApi etcd, RpcGuard guard, StorageClient storage) {
+    CairnConfig.Limits limits = config.limits();
+    // The transport accepts somewhat more than the limit so that an oversize request gets Cairn's own
+    // INVALID_ARGUMENT naming the limit rather than a bare transport error.
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
+        .setMaxMessageSize(limits.maxRequestSize() + (1L << 20))
+        .setScheduleDeadlineAutomatically(true));
+    HealthService health = HealthService.create(vertx);
+    health.register("", () -> storage.status().map(s -> s.open()).otherwise(false));
+    health.register(QueryServiceGrpcService.SERVICE_NAME,
+        () -> storage.status().map(s -> s.open()).otherwise(false));
+    grpc.addService(new QueryRpcService(guard, storage, limits, cluster));
+    etcd.bind(grpc);
+    grpc.addService(health);
+    grpc.addService(ReflectionService.v1());
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.grpc().host())
+        .setPort(port)
+        .setInitialSettings(new Http2Settings().setInitialWindowSize(WINDOW))
+        .setHttp2ConnectionWindowSize(16 * WINDOW);
+    Probes probes = new Probes(vertx, config, registry);
+    // Like etcd's client port, this one also answers plain HTTP GET /health, /version and /metrics.
+    server = vertx.createHttpServer(options).requestHandler(request -> {
+      String type = request.getHeader("content-type");
+      if ((type == null || !type.startsWith("application/grpc")) && probes.serveEtcdEndpoint(request)) {
+        return;
+      }
+      grpc.handle(request);
+    });
+    return server.listen().recover(e -> Future.failedFuture(
+        ConfigException.ifPortInUse(e, "grpc.port", config.grpc().host(), config.grpc().port())));
   }
 
   public int actualPort() {

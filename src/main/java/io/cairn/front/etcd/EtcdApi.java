@@ -22,9 +22,9 @@ public final class EtcdApi {
   private final EtcdContext ctx;
   private final WatchHub hub;
 
-  private EtcdApi(EtcdContext ctx, long revision) {
+  private EtcdApi(EtcdContext ctx, WatchHub hub) {
     this.ctx = ctx;
-    this.hub = new WatchHub(revision);
+    this.hub = hub;
   }
 
   /** Subscribes to commit events first, then learns the revision, so that no commit falls between the two. */
@@ -33,20 +33,16 @@ public final class EtcdApi {
     EtcdContext ctx = new EtcdContext(guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
         () -> vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null).map(Message::body),
         config.limits().maxRequestSize());
-    EtcdApi[] api = new EtcdApi[1];
-    var consumer = vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> {
-      if (api[0] != null) {
-        api[0].hub.publish(m.body());
-      }
-    });
-    return consumer.completion()
+    WatchHub hub = new WatchHub();
+    return vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> hub.publish(m.body()))
+        .completion()
         .compose(v -> storage.status())
         .map(status -> {
-          api[0] = new EtcdApi(ctx, status.revision());
-          vertx.setPeriodic(config.watch().progressInterval().toMillis(), id -> api[0].hub.progressTick());
-          Gauge.builder("cairn.etcd.watchers", api[0].hub, WatchHub::watchers).tag("front", frontName)
+          hub.advanceTo(status.revision());
+          vertx.setPeriodic(config.watch().progressInterval().toMillis(), id -> hub.progressTick());
+          Gauge.builder("cairn.etcd.watchers", hub, WatchHub::watchers).tag("front", frontName)
               .description("etcd watchers open on this front").register(registry);
-          return api[0];
+          return new EtcdApi(ctx, hub);
         });
   }
 

@@ -15,8 +15,9 @@ final class WatchHub {
   private final Set<WatchStream> streams = new LinkedHashSet<>();
   private long revision;
 
-  WatchHub(long startRevision) {
-    this.revision = startRevision;
+  /** The store's revision when the hub started listening; commits seen since may have moved past it. */
+  void advanceTo(long storeRevision) {
+    revision = Math.max(revision, storeRevision);
   }
 
   /** The latest revision whose events reached this front. */
@@ -37,7 +38,7 @@ final class WatchHub {
   }
 
   void publish(CommittedEvents committed) {
-    revision = Math.max(revision, committed.revision());
+    advanceTo(committed.revision());
     for (WatchStream stream : streams.toArray(new WatchStream[0])) {
       stream.deliver(committed);
     }
