@@ -73,7 +73,7 @@ public final class CairnServer {
     // Port 0 means "any free port"; a negative port makes every front instance share the same free port.
     int grpcPort = config.grpc().port() == 0 ? -1 : config.grpc().port();
     return deploy(() -> new ClusterVerticle(config.storage().dataDir(), "default"), 1)
-        .compose(v -> deploy(() -> new StorageVerticle(config.storage(), registry), 1))
+        .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(), registry), 1))
         .compose(v -> deploy(() -> ops = new OpsHttpVerticle(config, registry), 1))
         .compose(v -> deploy(() -> {
           QueryFrontVerticle front = new QueryFrontVerticle(config, registry, grpcPort);

@@ -8,6 +8,11 @@ public final class Addresses {
   public static final String STORAGE_WRITE = "cairn.storage.write";
   /** {@link ReadRequest} → {@link ReadReply}; consumed by the StorageReaderVerticle instances. */
   public static final String STORAGE_READ = "cairn.storage.read";
+  /**
+   * {@link CursorRequest} → {@link CursorPage}; consumed by the StorageReaderVerticle instances. The cursors
+   * themselves live in the store, so any reader may serve any page.
+   */
+  public static final String STORAGE_CURSOR = "cairn.storage.cursor";
   /** any body → {@link StorageStatus}; consumed by the StorageVerticle. */
   public static final String STORAGE_STATUS = "cairn.storage.status";
   /** {@link LeaseQuery} → {@link LeaseAnswer}; consumed by the StorageVerticle, which keeps the lease clock. */

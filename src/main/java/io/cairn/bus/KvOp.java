@@ -72,6 +72,27 @@ public sealed interface KvOp {
     }
   }
 
+  /**
+   * The values in [start, end) (end empty: no bound) satisfying {@code where} (null: all), as of {@code revision}
+   * (0: the latest), in key order: {@code offset} matches skipped, then at most {@code limit}; the reply's {@code
+   * more} says whether further values match.
+   */
+  record Filter(byte[] start, byte[] end, ValuePredicate where, long limit, long offset, long revision,
+                boolean keysOnly) implements KvOp {
+    public boolean isWrite() { return false; }
+  }
+
+  /**
+   * Applies {@code changes} in order to every value in [start, end) satisfying {@code where} (null: all), in this
+   * request's one revision; at most {@code maxKeys} values may be selected.
+   */
+  record Update(byte[] start, byte[] end, ValuePredicate where, List<ValueUpdate> changes, int maxKeys)
+      implements KvOp {
+    public boolean isWrite() { return true; }
+
+    public boolean grows() { return true; }
+  }
+
   /** Deletes {@code key}, or every key in [key, end) when {@code end} is not null. */
   record Delete(byte[] key, byte[] end, boolean prevKv) implements KvOp {
     public boolean isWrite() { return true; }

@@ -11,6 +11,9 @@ public sealed interface KvResult {
   /** {@code count} is -1 when the range did not ask for it. */
   record Ranged(List<KeyValue> kvs, boolean more, long count) implements KvResult {}
 
+  /** {@code skipped}: values selected but left alone because they are not JSON objects. */
+  record Updated(long updated, long skipped) implements KvResult {}
+
   /** {@code kv} carries the new revisions and no value; {@code prev} is null unless asked for and present. */
   record Put(KeyValue kv, boolean created, KeyValue prev) implements KvResult {}
 

@@ -16,7 +16,8 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
   private static final List<Class<?>> MESSAGE_TYPES = List.of(
       ReadRequest.class, ReadReply.class, WriteRequest.class, WriteReply.class, StorageStatus.class,
       ClusterInfo.class, CommittedEvents.class, LeaseQuery.KeepAlive.class, LeaseQuery.TimeToLive.class,
-      LeaseQuery.ListAll.class, LeaseAnswer.class, AlarmRequest.class, AlarmReply.class, DefragmentRequest.class);
+      LeaseQuery.ListAll.class, LeaseAnswer.class, AlarmRequest.class, AlarmReply.class, DefragmentRequest.class,
+      CursorRequest.Open.class, CursorRequest.Next.class, CursorRequest.Close.class, CursorPage.class);
 
   private final String name;
 

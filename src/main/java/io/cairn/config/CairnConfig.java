@@ -6,7 +6,7 @@ import java.util.Map;
 
 /** The validated configuration, one record per section. Build it with {@link ConfigLoader}. */
 public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Limits limits, Watch watch,
-                          Duration shutdownTimeout, Log log) {
+                          Stream stream, Duration shutdownTimeout, Log log) {
 
   public record Grpc(String host, int port) {}
 
@@ -18,9 +18,11 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
                         long blockCacheSize, long quotaBytes) {}
 
   public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults,
-                       int maxTxnOps) {}
+                       int maxTxnOps, int maxUpdateKeys) {}
 
   public record Watch(Duration progressInterval) {}
+
+  public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout) {}
 
   public record Log(String format, String level) {}
 
@@ -37,8 +39,11 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
             (int) v.get("storage.block-cache-size"), (long) v.get("storage.quota-bytes")),
         new Limits((int) v.get("limits.max-key-size"), (int) v.get("limits.max-value-size"),
             (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
-            (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops")),
+            (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops"),
+            (int) v.get("limits.max-update-keys")),
         new Watch((Duration) v.get("watch.progress-interval")),
+        new Stream((int) v.get("stream.chunk-bytes"), (int) v.get("stream.chunk-keys"),
+            (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout")),
         (Duration) v.get("shutdown.timeout"),
         new Log((String) v.get("log.format"), (String) v.get("log.level")));
   }

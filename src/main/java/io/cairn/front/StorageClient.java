@@ -4,6 +4,8 @@ import io.cairn.bus.Addresses;
 import io.cairn.bus.AlarmReply;
 import io.cairn.bus.AlarmRequest;
 import io.cairn.bus.CairnException;
+import io.cairn.bus.CursorPage;
+import io.cairn.bus.CursorRequest;
 import io.cairn.bus.DefragmentRequest;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.LeaseAnswer;
@@ -35,6 +37,11 @@ public final class StorageClient {
 
   public Future<WriteReply> write(List<KvOp> ops, long timeoutMs) {
     return request(Addresses.STORAGE_WRITE, new WriteRequest(ops), timeoutMs);
+  }
+
+  /** One step of a streaming read; a page, or null for a close. */
+  public Future<CursorPage> cursor(CursorRequest request, long timeoutMs) {
+    return request(Addresses.STORAGE_CURSOR, request, timeoutMs);
   }
 
   public Future<StorageStatus> status() {

@@ -1,5 +1,6 @@
 package io.cairn.storage;
 
+import io.cairn.bus.CairnException;
 import io.cairn.bus.KeyRanges;
 import io.cairn.bus.Event;
 import io.cairn.bus.KeyValue;
@@ -62,6 +63,9 @@ final class Applier {
     if (op instanceof KvOp.Delete d) {
       return d.end() == null ? deleteOne(d.key(), d.prevKv()) : deleteRange(d.key(), d.end(), d.prevKv());
     }
+    if (op instanceof KvOp.Update u) {
+      return update(u);
+    }
     if (op instanceof KvOp.LeaseGrant g) {
       return grant(g);
     }
@@ -103,6 +107,38 @@ final class Applier {
     events.add(new Event(Event.Type.PUT, new KeyValue(p.key(), value, create, rev, version, lease), prev));
     return new KvResult.Put(new KeyValue(p.key(), Encoding.EMPTY, create, rev, version, lease), prev == null,
         p.prevKv() ? prev : null);
+  }
+
+  private KvResult update(KvOp.Update u) throws RocksDBException {
+    ValueMatcher matcher = new ValueMatcher(u.where());
+    List<byte[][]> changed = new ArrayList<>();
+    long selected = 0;
+    long skipped = 0;
+    try (RocksIterator it = view.iterator(cf.kv())) {
+      for (it.seek(u.start()); it.isValid() && KeyRanges.before(it.key(), u.end()); it.next()) {
+        byte[] key = it.key();
+        byte[] value = Encoding.valueOf(it.value());
+        if (!matcher.matches(key, value)) {
+          continue;
+        }
+        if (++selected > u.maxKeys()) {
+          throw CairnException.exhausted("update: more than " + u.maxKeys() + " values match "
+              + "(limits.max-update-keys); narrow it with start/end or a predicate, or update in several steps; "
+              + "nothing was updated");
+        }
+        byte[] updated = ValueChanger.apply(key, value, u.changes());
+        if (updated == null) {
+          skipped++;
+        } else {
+          changed.add(new byte[][] {key, updated});
+        }
+      }
+      it.status();
+    }
+    for (byte[][] pair : changed) {
+      put(new KvOp.Put(pair[0], pair[1], 0, false, true, false));
+    }
+    return new KvResult.Updated(changed.size(), skipped);
   }
 
   private KvResult deleteOne(byte[] key, boolean withPrev) throws RocksDBException {

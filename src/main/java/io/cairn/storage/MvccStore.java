@@ -4,6 +4,8 @@ import io.cairn.bus.CairnException;
 import io.cairn.bus.ErrorCode;
 import io.cairn.bus.AlarmReply;
 import io.cairn.bus.AlarmRequest;
+import io.cairn.bus.CursorPage;
+import io.cairn.bus.CursorRequest;
 import io.cairn.bus.Event;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
@@ -35,6 +37,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -78,6 +83,8 @@ public final class MvccStore implements AutoCloseable {
   private volatile long compactRevision;
   private volatile long appliedIndex;
   private volatile boolean closed;
+  private final Map<Long, Cursor> cursors = new ConcurrentHashMap<>();
+  private final AtomicLong cursorIds = new AtomicLong();
   /** Held shared by every read and apply, exclusively by close: native handles are never freed under a caller. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
 
@@ -256,6 +263,94 @@ public final class MvccStore implements AutoCloseable {
     } finally {
       db.releaseSnapshot(snapshot);
     }
+  }
+
+  /** Opens a cursor on a snapshot of the store now and reads its first page. Blocking. */
+  public CursorPage openCursor(CursorRequest.Open open) throws RocksDBException {
+    enter();
+    try {
+      Snapshot snapshot = db.getSnapshot();
+      long readRevision;
+      try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot)) {
+        readRevision = Encoding.longOf(db.get(metaCf, ro, META_REVISION));
+      } catch (RocksDBException | RuntimeException e) {
+        db.releaseSnapshot(snapshot);
+        throw e;
+      }
+      Cursor cursor = new Cursor(cursorIds.incrementAndGet(), snapshot, readRevision, open);
+      cursors.put(cursor.id, cursor);
+      return pageOpen(cursor, open.maxItems(), open.maxBytes());
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** The cursor's next page; ABORTED when the cursor was closed for idleness. Blocking. */
+  public CursorPage nextPage(CursorRequest.Next next) throws RocksDBException {
+    enter();
+    try {
+      Cursor cursor = cursors.get(next.cursorId());
+      if (cursor == null) {
+        throw new CairnException(ErrorCode.ABORTED, "the stream's view of the store was released because the "
+            + "stream stayed idle longer than stream.idle-timeout; start the stream again");
+      }
+      return pageOpen(cursor, next.maxItems(), next.maxBytes());
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private CursorPage pageOpen(Cursor cursor, int maxItems, int maxBytes) throws RocksDBException {
+    CursorPage page;
+    try (RocksIterator it = db.newIterator(kvCf, cursor.readOptions)) {
+      page = cursor.page(it, Math.max(maxItems, 1), Math.max(maxBytes, 1));
+    } catch (RocksDBException | RuntimeException e) {
+      closeCursor(cursor.id);
+      throw e;
+    }
+    if (page.done()) {
+      closeCursor(cursor.id);
+    }
+    return page;
+  }
+
+  /** Releases a cursor's snapshot; unknown ids are ignored. */
+  public void closeCursor(long id) {
+    lifecycle.readLock().lock();
+    try {
+      if (!closed) {
+        releaseCursor(id);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private void releaseCursor(long id) {
+    Cursor cursor = cursors.remove(id);
+    if (cursor != null) {
+      synchronized (cursor) {
+        cursor.release();
+        db.releaseSnapshot(cursor.snapshot);
+      }
+    }
+  }
+
+  /** Closes the cursors not used for {@code idleMillis}; returns how many. */
+  public int closeIdleCursors(long idleMillis) {
+    long now = System.nanoTime();
+    int count = 0;
+    for (Cursor cursor : cursors.values()) {
+      if (now - cursor.lastUsedNanos > TimeUnit.MILLISECONDS.toNanos(idleMillis)) {
+        closeCursor(cursor.id);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  public int openCursors() {
+    return cursors.size();
   }
 
   private static KvResult evaluateRead(StoreView view, KvOp op) throws RocksDBException {
@@ -508,6 +603,9 @@ public final class MvccStore implements AutoCloseable {
   }
 
   private void closeNative() {
+    for (Long id : List.copyOf(cursors.keySet())) {
+      releaseCursor(id);
+    }
     try {
       if (!sync) {
         db.flushWal(true);

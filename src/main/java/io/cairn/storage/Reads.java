@@ -42,6 +42,9 @@ final class Reads {
     if (op instanceof KvOp.Range r) {
       return range(view, r);
     }
+    if (op instanceof KvOp.Filter f) {
+      return filter(view, f);
+    }
     if (op instanceof KvOp.Txn t && !t.isWrite()) {
       return txn(view, t, branchOp);
     }
@@ -117,6 +120,30 @@ final class Reads {
     RangeCollector collector = new RangeCollector(r);
     scan(view, r.start(), r.end(), at, collector::accept);
     return collector.result();
+  }
+
+  static KvResult.Ranged filter(StoreView view, KvOp.Filter f) throws RocksDBException {
+    long at = checkRevision(view, f.revision());
+    ValueMatcher matcher = new ValueMatcher(f.where());
+    List<KeyValue> kvs = new ArrayList<>();
+    long[] toSkip = {f.offset()};
+    boolean[] more = {false};
+    scan(view, f.start(), f.end(), at, (key, stored) -> {
+      if (!matcher.matches(key, Encoding.valueOf(stored))) {
+        return true;
+      }
+      if (toSkip[0] > 0) {
+        toSkip[0]--;
+        return true;
+      }
+      if (f.limit() > 0 && kvs.size() >= f.limit()) {
+        more[0] = true;
+        return false;
+      }
+      kvs.add(Encoding.keyValue(key, stored, !f.keysOnly()));
+      return true;
+    });
+    return new KvResult.Ranged(kvs, more[0], -1);
   }
 
   /** The revision to read at (0: latest), after refusing compacted and future ones as etcd does. */

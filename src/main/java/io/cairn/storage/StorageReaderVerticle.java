@@ -2,14 +2,20 @@ package io.cairn.storage;
 
 import io.cairn.bus.Addresses;
 import io.cairn.bus.CairnException;
-import io.cairn.bus.ReadRequest;
+import io.cairn.bus.CursorRequest;
 import io.cairn.bus.ErrorCode;
+import io.cairn.bus.ReadRequest;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A worker verticle serving reads from a consistent RocksDB snapshot; several run in parallel. */
+import java.util.concurrent.Callable;
+
+/**
+ * A worker verticle serving reads from consistent RocksDB snapshots, and the pages of streaming reads; several run
+ * in parallel.
+ */
 final class StorageReaderVerticle extends AbstractVerticle {
 
   private static final Logger LOG = LoggerFactory.getLogger(StorageReaderVerticle.class);
@@ -22,12 +28,26 @@ final class StorageReaderVerticle extends AbstractVerticle {
 
   @Override
   public void start() {
-    vertx.eventBus().<ReadRequest>localConsumer(Addresses.STORAGE_READ, this::read);
+    vertx.eventBus().<ReadRequest>localConsumer(Addresses.STORAGE_READ,
+        message -> answer(message, () -> store.read(message.body().ops())));
+    vertx.eventBus().<CursorRequest>localConsumer(Addresses.STORAGE_CURSOR, this::cursor);
   }
 
-  private void read(Message<ReadRequest> message) {
+  private void cursor(Message<CursorRequest> message) {
+    CursorRequest request = message.body();
+    if (request instanceof CursorRequest.Open open) {
+      answer(message, () -> store.openCursor(open));
+    } else if (request instanceof CursorRequest.Next next) {
+      answer(message, () -> store.nextPage(next));
+    } else {
+      store.closeCursor(((CursorRequest.Close) request).cursorId());
+      message.reply(null);
+    }
+  }
+
+  private static void answer(Message<?> message, Callable<Object> work) {
     try {
-      message.reply(store.read(message.body().ops()));
+      message.reply(work.call());
     } catch (CairnException e) {
       message.fail(e.code().grpcCode, e.getMessage());
     } catch (Exception e) {

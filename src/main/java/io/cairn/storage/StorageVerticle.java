@@ -30,6 +30,7 @@ import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +58,7 @@ public final class StorageVerticle extends AbstractVerticle {
   }
 
   private final CairnConfig.Storage config;
+  private final Duration cursorIdleTimeout;
   private final MeterRegistry registry;
   private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
   private final LeaseClock leaseClock = new LeaseClock();
@@ -69,8 +71,9 @@ public final class StorageVerticle extends AbstractVerticle {
   private long lastSizeCheckNanos;
   private DistributionSummary groupSizes;
 
-  public StorageVerticle(CairnConfig.Storage config, MeterRegistry registry) {
+  public StorageVerticle(CairnConfig.Storage config, Duration cursorIdleTimeout, MeterRegistry registry) {
     this.config = config;
+    this.cursorIdleTimeout = cursorIdleTimeout;
     this.registry = registry;
   }
 
@@ -104,6 +107,7 @@ public final class StorageVerticle extends AbstractVerticle {
           refreshSize();
           vertx.setPeriodic(1000, id -> refreshSize());
           vertx.setPeriodic(LEASE_TICK_MS, id -> expireLeases());
+          vertx.setPeriodic(1000, id -> closeIdleCursors());
           return vertx.deployVerticle(() -> new StorageReaderVerticle(store),
               new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setInstances(config.readers()));
         })
@@ -124,10 +128,22 @@ public final class StorageVerticle extends AbstractVerticle {
         .description("database size: SST files plus memtables").register(registry);
     Gauge.builder("cairn.storage.quota", config, CairnConfig.Storage::quotaBytes).baseUnit("bytes")
         .description("database size past which the NOSPACE alarm is raised").register(registry);
+    Gauge.builder("cairn.storage.cursors", store, MvccStore::openCursors)
+        .description("streaming reads holding a view of the store open").register(registry);
     Gauge.builder("cairn.storage.write.queue", pending, ArrayDeque::size)
         .description("write requests waiting for the next group commit").register(registry);
     groupSizes = DistributionSummary.builder("cairn.storage.group.commit.requests")
         .description("write requests committed together in one synced write batch").register(registry);
+  }
+
+  private void closeIdleCursors() {
+    if (store != null && store.isOpen()) {
+      int closed = store.closeIdleCursors(cursorIdleTimeout.toMillis());
+      if (closed > 0) {
+        LOG.warn("released {} streaming read(s) idle longer than {} ms (stream.idle-timeout)", closed,
+            cursorIdleTimeout.toMillis());
+      }
+    }
   }
 
   private void refreshSize() {
