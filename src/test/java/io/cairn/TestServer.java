@@ -3,7 +3,9 @@ package io.cairn;
 import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigLoader;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.client.WebClient;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientRequest;
@@ -16,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoublePredicate;
 
 /** A real Cairn server on ephemeral loopback ports with a fresh data directory, and a real gRPC client to it. */
 public final class TestServer implements AutoCloseable {
@@ -90,6 +93,15 @@ public final class TestServer implements AutoCloseable {
     return clientVertx;
   }
 
+  /** A new gRPC client on the test's client Vert.x, taking messages up to 16 MiB (streams carry big chunks). */
+  public GrpcClient newClient() {
+    return GrpcClient.client(clientVertx, new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+  }
+
+  public SocketAddress grpcAddress() {
+    return SocketAddress.inetSocketAddress(grpcPort(), "127.0.0.1");
+  }
+
   /** The outcome of one unary call: status, status message, and the response when the status is OK. */
   public record Reply<T>(GrpcStatus status, String message, T body) {
     public T ok() {
@@ -123,6 +135,47 @@ public final class TestServer implements AutoCloseable {
     List<Future<Reply<Resp>>> futures = requests.stream().map(r -> callAsync(method, r, 0)).toList();
     await(Future.join(futures));
     return futures.stream().map(Future::result).toList();
+  }
+
+  /** One Prometheus sample from the ops port's /metrics, summed over its label sets (0 when absent). */
+  public Future<Double> metricAsync(String name) {
+    return WebClient.create(clientVertx).get(httpPort(), "127.0.0.1", "/metrics").send().map(response -> {
+      double sum = 0;
+      for (String line : response.bodyAsString().split("\n")) {
+        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return sum;
+    });
+  }
+
+  public double metric(String name) throws Exception {
+    return await(metricAsync(name));
+  }
+
+  /**
+   * Waits until a metric satisfies {@code condition} (metrics announce nothing, so this reads /metrics every 20
+   * ms); fails after 20 s with the last value seen.
+   */
+  public double awaitMetric(String name, DoublePredicate condition) throws Exception {
+    Promise<Double> done = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    pollMetric(name, condition, deadline, done);
+    return await(done.future());
+  }
+
+  private void pollMetric(String name, DoublePredicate condition, long deadline, Promise<Double> done) {
+    metricAsync(name).onComplete(ar -> {
+      if (ar.succeeded() && condition.test(ar.result())) {
+        done.complete(ar.result());
+      } else if (System.nanoTime() > deadline) {
+        done.fail(new AssertionError("metric " + name + " never met the condition; last "
+            + (ar.succeeded() ? "value " + ar.result() : "failure " + ar.cause())));
+      } else {
+        clientVertx.setTimer(20, id -> pollMetric(name, condition, deadline, done));
+      }
+    });
   }
 
   /** Stops the server and the client; the data directory stays for restart tests. */

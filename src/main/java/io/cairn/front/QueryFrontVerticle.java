@@ -77,7 +77,8 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     health.register("", () -> storage.status().map(s -> s.open()).otherwise(false));
     health.register(QueryServiceGrpcService.SERVICE_NAME,
         () -> storage.status().map(s -> s.open()).otherwise(false));
-    grpc.addService(new QueryRpcService(guard, storage, limits, cluster));
+    Probes probes = new Probes(vertx, config, registry);
+    grpc.addService(new QueryRpcService(vertx, guard, storage, config, cluster, probes, registry));
     etcd.bind(grpc);
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
@@ -86,7 +87,6 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         .setPort(port)
         .setInitialSettings(new Http2Settings().setInitialWindowSize(WINDOW))
         .setHttp2ConnectionWindowSize(16 * WINDOW);
-    Probes probes = new Probes(vertx, config, registry);
     // Like etcd's client port, this one also answers plain HTTP GET /health, /version and /metrics.
     server = vertx.createHttpServer(options).requestHandler(request -> {
       String type = request.getHeader("content-type");

@@ -119,6 +119,51 @@ public final class RpcGuard {
     });
   }
 
+  /**
+   * Admits a streaming call under the same bounds as unary ones: it counts as one request in flight until its
+   * ticket is finished. Null when refused, in which case the call has already been answered.
+   */
+  public <Req, Resp> StreamTicket admitStream(GrpcServerRequest<Req, Resp> request) {
+    long start = System.nanoTime();
+    String method = request.fullMethodName();
+    int[] perConnection = inflightByConnection.computeIfAbsent(request.connection(), c -> new int[1]);
+    if (perConnection[0] >= maxPerConnection) {
+      reject(request, method, start, "server overloaded: this connection already has " + perConnection[0]
+          + " requests in flight (front.max-inflight-per-connection); wait for answers or retry with backoff");
+      return null;
+    }
+    if (inflight >= maxPerInstance) {
+      reject(request, method, start, "server overloaded: " + inflight
+          + " requests in flight on this front (front.max-inflight); retry with backoff");
+      return null;
+    }
+    perConnection[0]++;
+    inflight++;
+    return new StreamTicket(method, perConnection, start);
+  }
+
+  /** A streaming call in flight; {@link #finish} records how it ended, once. */
+  public final class StreamTicket {
+    private final String method;
+    private final int[] perConnection;
+    private final long start;
+    private boolean finished;
+
+    private StreamTicket(String method, int[] perConnection, long start) {
+      this.method = method;
+      this.perConnection = perConnection;
+      this.start = start;
+    }
+
+    public void finish(ErrorCode code) {
+      if (!finished) {
+        finished = true;
+        RpcGuard.this.finish(perConnection);
+        record(method, code == null ? "OK" : code.name(), start);
+      }
+    }
+  }
+
   private void finish(int[] perConnection) {
     perConnection[0]--;
     inflight--;
@@ -137,7 +182,8 @@ public final class RpcGuard {
     }
   }
 
-  private static <Req, Resp> void fail(GrpcServerRequest<Req, Resp> request, CairnException e) {
+  /** Ends a call with the error's status; a call the client already left is ignored. */
+  public static <Req, Resp> void fail(GrpcServerRequest<Req, Resp> request, CairnException e) {
     try {
       request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
     } catch (IllegalStateException ignored) {

@@ -86,9 +86,14 @@ public final class Probes {
     }
   }
 
-  private record Readiness(Map<String, String> checks, List<AlarmReply.Alarm> alarms) {}
+  /** Each readiness check by name, with null for a pass or the reason it failed; and the raised alarms. */
+  public record Readiness(Map<String, String> checks, List<AlarmReply.Alarm> alarms) {
+    public boolean ready() {
+      return checks.values().stream().allMatch(java.util.Objects::isNull);
+    }
+  }
 
-  private Future<Readiness> readiness() {
+  public Future<Readiness> readiness() {
     Map<String, String> checks = new LinkedHashMap<>();
     List<AlarmReply.Alarm> alarms = new ArrayList<>();
     Future<Void> storage = vertx.eventBus().<StorageStatus>request(Addresses.STORAGE_STATUS, null, CHECK)

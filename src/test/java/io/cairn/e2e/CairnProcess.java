@@ -51,17 +51,28 @@ final class CairnProcess implements AutoCloseable {
 
   /** Runs a CLI command to completion and returns its exit code; output lands in {@link #output}. */
   static CairnProcess run(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(javaBin(), "-jar", jar().toString()));
+    return runWithJvmOptions(List.of(), args);
+  }
+
+  /** Like {@link #run}, with options for the JVM (heap size, say) before {@code -jar}. */
+  static CairnProcess runWithJvmOptions(List<String> jvmOptions, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(javaBin()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", jar().toString()));
     command.addAll(List.of(args));
     return new CairnProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
   }
 
   /** Starts a server on free ports and waits until it reports that it is ready. */
   static CairnProcess startServer(Path dataDir, String... extra) throws Exception {
+    return startServer(List.of(), dataDir, extra);
+  }
+
+  static CairnProcess startServer(List<String> jvmOptions, Path dataDir, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("start", "--data-dir", dataDir.toString(), "--grpc-port", "0",
         "--http-port", "0", "--set", "front.instances=2", "--set", "storage.readers=2"));
     args.addAll(List.of(extra));
-    CairnProcess p = run(args.toArray(String[]::new));
+    CairnProcess p = runWithJvmOptions(jvmOptions, args.toArray(String[]::new));
     p.ports.get(60, TimeUnit.SECONDS);
     return p;
   }

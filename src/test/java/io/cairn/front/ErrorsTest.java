@@ -78,9 +78,9 @@ class ErrorsTest {
   @Test
   void aQueryWithoutAKindIsRefused() throws Exception {
     assertInvalid(query(Query.getDefaultInstance()),
-        "query: the query has no kind; set exactly one of get, set, delete, range");
+        "query: the query has no kind; set exactly one of get, set, delete, range, filter, update");
     Reply<QueryResponse> noQuery = server.call(QueryServiceGrpcClient.ExecuteQuery, QueryRequest.getDefaultInstance());
-    assertInvalid(noQuery, "query: missing; set query to one of get, set, delete, range");
+    assertInvalid(noQuery, "query: missing; set query to one of get, set, delete, range, filter, update");
   }
 
   @Test

@@ -8,7 +8,12 @@ import io.cairn.bus.KvResult;
 import io.cairn.config.CairnConfig;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
+import io.cairn.Version;
+import io.cairn.ops.Probes;
 import io.cairn.proto.v1.BatchRequest;
+import io.cairn.proto.v1.HealthCheckResponse;
+import io.cairn.proto.v1.ServerInfo;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.cairn.proto.v1.BatchResponse;
 import io.cairn.proto.v1.Query;
 import io.cairn.proto.v1.QueryRequest;
@@ -16,28 +21,57 @@ import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcService;
 import io.cairn.proto.v1.ResponseHeader;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.Service;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 
 /** {@code cairn.v1.QueryService}: the native collection API, served from storage over the bus. */
 public final class QueryRpcService implements Service {
 
+  private static final List<String> CAPABILITIES = List.of("get", "set", "delete", "range", "filter", "update",
+      "batch", "stream", "interactive", "json-field-predicates", "continuation-token", "protocol-version",
+      "etcd-v3", "grpc-health", "grpc-reflection");
+
+  private final Vertx vertx;
   private final RpcGuard guard;
   private final StorageClient storage;
   private final QueryTranslator translator;
   private final CairnConfig.Limits limits;
+  private final CairnConfig.Stream streams;
   private final ClusterInfo cluster;
+  private final Probes probes;
+  private final StreamMetrics metrics;
+  private final Headers headers;
 
-  public QueryRpcService(RpcGuard guard, StorageClient storage, CairnConfig.Limits limits, ClusterInfo cluster) {
+  public QueryRpcService(Vertx vertx, RpcGuard guard, StorageClient storage, CairnConfig config, ClusterInfo cluster,
+                         Probes probes, MeterRegistry registry) {
+    this.vertx = vertx;
     this.guard = guard;
     this.storage = storage;
+    this.limits = config.limits();
+    this.streams = config.stream();
     this.translator = new QueryTranslator(limits);
-    this.limits = limits;
     this.cluster = cluster;
+    this.probes = probes;
+    this.metrics = StreamMetrics.of(registry);
+    this.headers = new Headers(cluster);
+  }
+
+  /** Response headers of this member. */
+  record Headers(ClusterInfo cluster) {
+    ResponseHeader at(long revision) {
+      return ResponseHeader.newBuilder()
+          .setClusterId(cluster.clusterId())
+          .setMemberId(cluster.memberId())
+          .setRevision(revision)
+          .setRaftTerm(cluster.raftTerm())
+          .build();
+    }
   }
 
   @Override
@@ -56,19 +90,62 @@ public final class QueryRpcService implements Service {
         request -> guard.unary(request, m -> (long) m.getTimeoutMs(), this::executeQuery));
     server.callHandler(QueryServiceGrpcService.ExecuteBatch,
         request -> guard.unary(request, m -> (long) m.getTimeoutMs(), this::executeBatch));
+    server.callHandler(QueryServiceGrpcService.ExecuteStream, request -> {
+      RpcGuard.StreamTicket ticket = guard.admitStream(request);
+      if (ticket != null) {
+        new QueryStream(vertx, storage, translator, streams, metrics, headers, request, ticket).start();
+      }
+    });
+    server.callHandler(QueryServiceGrpcService.ExecuteInteractive, request -> {
+      RpcGuard.StreamTicket ticket = guard.admitStream(request);
+      if (ticket != null) {
+        new InteractiveSession(this::executeInteractive, streams.interactiveMaxInflight(), metrics, headers,
+            request, ticket).start();
+      }
+    });
+    server.callHandler(QueryServiceGrpcService.GetServerInfo,
+        request -> guard.unary(request, m -> 0L, (m, call) -> Future.succeededFuture(serverInfo())));
+    server.callHandler(QueryServiceGrpcService.HealthCheck,
+        request -> guard.unary(request, m -> 0L, (m, call) -> healthCheck()));
+  }
+
+  private Future<QueryResponse> executeInteractive(QueryRequest request) {
+    long timeout = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : RpcGuard.DEFAULT_TIMEOUT_MS;
+    return executeQuery(request, new RpcGuard.Call(timeout));
+  }
+
+  private ServerInfo serverInfo() {
+    return ServerInfo.newBuilder()
+        .setServerVersion(Version.VERSION)
+        .addAllProtocolVersions(ProtocolVersions.SUPPORTED)
+        .addAllCapabilities(CAPABILITIES)
+        .setUptimeMs(ManagementFactory.getRuntimeMXBean().getUptime())
+        .setClusterId(cluster.clusterId())
+        .setMemberId(cluster.memberId())
+        .build();
+  }
+
+  private Future<HealthCheckResponse> healthCheck() {
+    return probes.readiness().map(readiness -> {
+      HealthCheckResponse.Builder b = HealthCheckResponse.newBuilder().setReady(readiness.ready());
+      readiness.checks().forEach((name, failure) -> b.addChecks(HealthCheckResponse.Check.newBuilder()
+          .setName(name).setOk(failure == null).setDetail(failure == null ? "" : failure)));
+      return b.build();
+    });
   }
 
   Future<QueryResponse> executeQuery(QueryRequest request, RpcGuard.Call call) {
     checkSize(request.getSerializedSize());
+    ProtocolVersions.check(request.hasProtocolVersion(), request.getProtocolVersion());
     if (!request.hasQuery()) {
-      throw CairnException.invalid("query: missing; set query to one of get, set, delete, range");
+      throw CairnException.invalid("query: missing; set query to one of get, set, delete, range, filter, update");
     }
     Query query = request.getQuery();
     KvOp op = translator.toOp("query", query);
     return run(List.of(op), call).map(outcome -> {
       QueryResponse.Builder response = QueryResponse.newBuilder()
-          .setHeader(header(outcome.revision()))
-          .setResult(translator.toResult(query, outcome.results().get(0)));
+          .setHeader(headers.at(outcome.revision()))
+          .setResult(translator.toResult(query, outcome.results().get(0), outcome.revision()));
       if (request.hasRequestId()) {
         response.setRequestId(request.getRequestId());
       }
@@ -78,6 +155,7 @@ public final class QueryRpcService implements Service {
 
   Future<BatchResponse> executeBatch(BatchRequest request, RpcGuard.Call call) {
     checkSize(request.getSerializedSize());
+    ProtocolVersions.check(request.hasProtocolVersion(), request.getProtocolVersion());
     int count = request.getQueriesCount();
     if (count == 0) {
       throw CairnException.invalid("queries: the batch is empty; send at least one query");
@@ -91,9 +169,10 @@ public final class QueryRpcService implements Service {
       ops.add(translator.toOp("queries[" + i + "]", request.getQueries(i)));
     }
     return run(ops, call).map(outcome -> {
-      BatchResponse.Builder response = BatchResponse.newBuilder().setHeader(header(outcome.revision()));
+      BatchResponse.Builder response = BatchResponse.newBuilder().setHeader(headers.at(outcome.revision()));
       for (int i = 0; i < count; i++) {
-        response.addResults(translator.toResult(request.getQueries(i), outcome.results().get(i)));
+        response.addResults(translator.toResult(request.getQueries(i), outcome.results().get(i),
+            outcome.revision()));
       }
       if (request.hasRequestId()) {
         response.setRequestId(request.getRequestId());
@@ -118,14 +197,5 @@ public final class QueryRpcService implements Service {
       throw CairnException.invalid("the request is " + size + " bytes; the limit is " + limits.maxRequestSize()
           + " bytes (limits.max-request-size)");
     }
-  }
-
-  private ResponseHeader header(long revision) {
-    return ResponseHeader.newBuilder()
-        .setClusterId(cluster.clusterId())
-        .setMemberId(cluster.memberId())
-        .setRevision(revision)
-        .setRaftTerm(cluster.raftTerm())
-        .build();
   }
 }

@@ -1,0 +1,179 @@
+package io.cairn.front.query;
+
+import io.cairn.bus.CairnException;
+import io.cairn.bus.ErrorCode;
+import io.cairn.front.RpcGuard;
+import io.cairn.proto.v1.QueryError;
+import io.cairn.proto.v1.QueryRequest;
+import io.cairn.proto.v1.QueryResponse;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * One ExecuteInteractive call. Queries are answered in the order they came, and each sees the effects of the
+ * queries before it: a read waits for the session's earlier writes, a write for its earlier reads, while
+ * consecutive reads run together and consecutive writes are pipelined to the writer in order. A query counts as
+ * in flight from the moment it is read until its answer is handed to the transport; at the bound the session stops
+ * reading the client, and it resumes once answers have gone out (which needs the client to take them).
+ */
+final class InteractiveSession {
+
+  private static final Logger LOG = LoggerFactory.getLogger(InteractiveSession.class);
+
+  private final Function<QueryRequest, Future<QueryResponse>> executor;
+  private final int maxInflight;
+  private final StreamMetrics metrics;
+  private final QueryRpcService.Headers headers;
+  private final GrpcServerRequest<QueryRequest, QueryResponse> request;
+  private final GrpcServerResponse<QueryRequest, QueryResponse> response;
+  private final RpcGuard.StreamTicket ticket;
+  private final ArrayDeque<Future<QueryResponse>> answers = new ArrayDeque<>();
+  /** Completes when the session's latest write has been handed to storage, and when every write is answered. */
+  private Future<?> writeDispatched = Future.succeededFuture();
+  private Future<?> writeAnswered = Future.succeededFuture();
+  private List<Future<?>> readsSinceWrite = new ArrayList<>();
+  private boolean paused;
+  private boolean clientDone;
+  private boolean finished;
+
+  InteractiveSession(Function<QueryRequest, Future<QueryResponse>> executor, int maxInflight, StreamMetrics metrics,
+                     QueryRpcService.Headers headers, GrpcServerRequest<QueryRequest, QueryResponse> request,
+                     RpcGuard.StreamTicket ticket) {
+    this.executor = executor;
+    this.maxInflight = maxInflight;
+    this.metrics = metrics;
+    this.headers = headers;
+    this.request = request;
+    this.response = request.response();
+    this.ticket = ticket;
+  }
+
+  void start() {
+    request.handler(this::onQuery);
+    request.endHandler(v -> {
+      clientDone = true;
+      flush();
+    });
+    request.exceptionHandler(e -> abandon("the client went away: " + e));
+    response.exceptionHandler(e -> abandon("the stream failed: " + e));
+  }
+
+  private void onQuery(QueryRequest query) {
+    if (finished) {
+      return;
+    }
+    Future<QueryResponse> answer;
+    if (writes(query)) {
+      List<Future<?>> gate = new ArrayList<>(readsSinceWrite);
+      gate.add(writeDispatched);
+      Promise<Void> dispatched = Promise.promise();
+      answer = Future.join(gate).transform(ignored -> {
+        dispatched.complete();
+        return run(query);
+      });
+      writeDispatched = dispatched.future();
+      // A write refused at once must not let later reads overtake the earlier writes still running.
+      writeAnswered = Future.join(writeAnswered, answer);
+      readsSinceWrite = new ArrayList<>();
+    } else {
+      answer = writeAnswered.transform(ignored -> run(query));
+      if (readsSinceWrite.size() >= 64) {
+        readsSinceWrite.removeIf(Future::isComplete);
+      }
+      readsSinceWrite.add(answer);
+    }
+    answers.add(answer);
+    metrics.interactiveInflight.incrementAndGet();
+    if (answers.size() >= maxInflight && !paused) {
+      paused = true;
+      metrics.pausedSessions.incrementAndGet();
+      request.pause();
+    }
+    answer.onComplete(done -> flush());
+  }
+
+  private static boolean writes(QueryRequest query) {
+    return switch (query.getQuery().getKindCase()) {
+      case SET, DELETE, UPDATE -> true;
+      default -> false;
+    };
+  }
+
+  /** The query's answer, or its error as an answer. */
+  private Future<QueryResponse> run(QueryRequest query) {
+    try {
+      return executor.apply(query).recover(e -> Future.succeededFuture(error(query, CairnException.from(e))));
+    } catch (CairnException e) {
+      return Future.succeededFuture(error(query, e));
+    } catch (RuntimeException e) {
+      LOG.error("interactive query failed", e);
+      return Future.succeededFuture(error(query, CairnException.from(e)));
+    }
+  }
+
+  private QueryResponse error(QueryRequest query, CairnException e) {
+    QueryResponse.Builder b = QueryResponse.newBuilder()
+        .setHeader(headers.at(0))
+        .setError(QueryError.newBuilder().setCode(e.code().grpcCode).setStatus(e.code().name())
+            .setMessage(e.getMessage() == null ? "" : e.getMessage()));
+    if (query.hasRequestId()) {
+      b.setRequestId(query.getRequestId());
+    }
+    return b.build();
+  }
+
+  /** Writes the answers that are ready, in order, while the transport has room. */
+  private void flush() {
+    if (finished) {
+      return;
+    }
+    try {
+      while (!answers.isEmpty() && answers.peek().isComplete()) {
+        if (response.writeQueueFull()) {
+          response.drainHandler(v -> flush());
+          return;
+        }
+        response.write(answers.poll().result());
+        metrics.interactiveInflight.decrementAndGet();
+      }
+      if (paused && answers.size() < maxInflight) {
+        paused = false;
+        metrics.pausedSessions.decrementAndGet();
+        request.resume();
+      }
+      if (clientDone && answers.isEmpty()) {
+        response.end();
+        finish(null);
+      }
+    } catch (IllegalStateException e) {
+      abandon("the stream closed under a write: " + e.getMessage());
+    }
+  }
+
+  private void abandon(String why) {
+    if (!finished) {
+      LOG.debug("interactive stream ended early: {}", why);
+      finish(ErrorCode.CANCELLED);
+    }
+  }
+
+  private void finish(ErrorCode code) {
+    finished = true;
+    metrics.interactiveInflight.addAndGet(-answers.size());
+    answers.clear();
+    if (paused) {
+      paused = false;
+      metrics.pausedSessions.decrementAndGet();
+    }
+    ticket.finish(code);
+  }
+}

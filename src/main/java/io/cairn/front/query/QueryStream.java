@@ -1,0 +1,236 @@
+package io.cairn.front.query;
+
+import io.cairn.bus.CairnException;
+import io.cairn.bus.CursorPage;
+import io.cairn.bus.CursorRequest;
+import io.cairn.bus.ErrorCode;
+import io.cairn.bus.KeyValue;
+import io.cairn.bus.KvOp;
+import io.cairn.config.CairnConfig;
+import io.cairn.front.RpcGuard;
+import io.cairn.front.StorageClient;
+import io.cairn.proto.v1.FilterQuery;
+import io.cairn.proto.v1.Query;
+import io.cairn.proto.v1.QueryRequest;
+import io.cairn.proto.v1.RangeQuery;
+import io.cairn.proto.v1.StreamChunk;
+import io.cairn.proto.v1.StreamEnd;
+import io.cairn.proto.v1.StreamResponse;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One ExecuteStream call. It holds at most one page in hand: the next page is asked of storage only after the
+ * previous one was handed to the transport and the transport's write queue has room again (the client has taken
+ * enough), so a slow client slows the scan instead of filling the server's memory. Cancelling closes the cursor.
+ */
+final class QueryStream {
+
+  private static final Logger LOG = LoggerFactory.getLogger(QueryStream.class);
+  private static final long PAGE_TIMEOUT_MS = RpcGuard.DEFAULT_TIMEOUT_MS;
+
+  private final Vertx vertx;
+  private final StorageClient storage;
+  private final QueryTranslator translator;
+  private final CairnConfig.Stream settings;
+  private final StreamMetrics metrics;
+  private final QueryRpcService.Headers headers;
+  private final GrpcServerRequest<QueryRequest, StreamResponse> request;
+  private final GrpcServerResponse<QueryRequest, StreamResponse> response;
+  private final RpcGuard.StreamTicket ticket;
+  private String collection;
+  private int strip;
+  private String requestId;
+  private long cursorId;
+  private long sequence;
+  private long total;
+  private boolean fetching;
+  private boolean waiting;
+  private boolean finished;
+
+  QueryStream(Vertx vertx, StorageClient storage, QueryTranslator translator, CairnConfig.Stream settings, StreamMetrics metrics,
+              QueryRpcService.Headers headers, GrpcServerRequest<QueryRequest, StreamResponse> request,
+              RpcGuard.StreamTicket ticket) {
+    this.vertx = vertx;
+    this.storage = storage;
+    this.translator = translator;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.headers = headers;
+    this.request = request;
+    this.response = request.response();
+    this.ticket = ticket;
+  }
+
+  void start() {
+    metrics.activeStreams.incrementAndGet();
+    request.exceptionHandler(e -> cancelled("the client went away: " + e));
+    response.exceptionHandler(e -> cancelled("the stream failed: " + e));
+    request.last().onComplete(ar -> {
+      if (ar.failed()) {
+        cancelled("the request did not arrive: " + ar.cause());
+        return;
+      }
+      CursorRequest.Open open;
+      try {
+        open = open(ar.result());
+      } catch (CairnException e) {
+        fail(e);
+        return;
+      }
+      fetching = true;
+      storage.cursor(open, PAGE_TIMEOUT_MS).onComplete(page -> {
+        fetching = false;
+        if (page.succeeded()) {
+          cursorId = page.result().cursorId();
+          onPage(page.result());
+        } else {
+          fail(CairnException.from(page.cause()));
+        }
+      });
+    });
+  }
+
+  private CursorRequest.Open open(QueryRequest message) {
+    ProtocolVersions.check(message.hasProtocolVersion(), message.getProtocolVersion());
+    requestId = message.hasRequestId() ? message.getRequestId() : null;
+    Query query = message.getQuery();
+    collection = QueryTranslator.collectionOf(query);
+    strip = collection.getBytes(StandardCharsets.UTF_8).length + 1;
+    int keys = settings.chunkKeys();
+    int bytes = settings.chunkBytes();
+    switch (query.getKindCase()) {
+      case RANGE -> {
+        RangeQuery range = query.getRange();
+        byte[] prefix = QueryTranslator.prefix("query.range", range.getCollection());
+        return new CursorRequest.Open(translator.bound("query.range.start", prefix, range.getStart()),
+            translator.end("query.range.end", prefix, range.getEnd()), null, 0, range.getLimit(),
+            range.getKeysOnly(), keys, bytes);
+      }
+      case FILTER -> {
+        FilterQuery filter = query.getFilter();
+        if (!filter.getContinuationToken().isEmpty()) {
+          throw CairnException.invalid("query.filter.continuation_token: ExecuteStream reads everything in one "
+              + "pass from one view; continuation tokens are for the unary filter");
+        }
+        KvOp.Filter f = translator.filter("query.filter", filter, 0);
+        return new CursorRequest.Open(f.start(), f.end(), f.where(), f.offset(), f.limit(), f.keysOnly(), keys,
+            bytes);
+      }
+      default -> throw CairnException.invalid("query: ExecuteStream serves range and filter queries; send "
+          + (query.getKindCase() == Query.KindCase.KIND_NOT_SET ? "one of them" : "a " + query.getKindCase()
+              .name().toLowerCase() + " query to ExecuteQuery"));
+    }
+  }
+
+  private void onPage(CursorPage page) {
+    if (finished) {
+      release();
+      return;
+    }
+    metrics.streamBytes.increment(page.bytes());
+    try {
+      if (!page.kvs().isEmpty()) {
+        StreamChunk.Builder chunk = StreamChunk.newBuilder();
+        for (KeyValue kv : page.kvs()) {
+          chunk.addKvs(QueryTranslator.kv(collection, strip, kv));
+        }
+        total += page.kvs().size();
+        metrics.streamValues.increment(page.kvs().size());
+        response.write(message(page.revision()).setChunk(chunk).build());
+      }
+      if (page.done()) {
+        cursorId = 0;
+        response.end(message(page.revision()).setEnd(StreamEnd.newBuilder().setTotalCount(total)).build());
+        finish(null);
+        return;
+      }
+    } catch (IllegalStateException e) {
+      cancelled("the stream closed under a write: " + e.getMessage());
+      return;
+    }
+    if (response.writeQueueFull()) {
+      waiting = true;
+      metrics.waitingStreams.incrementAndGet();
+      long idle = settings.idleTimeout().toMillis();
+      long timer = vertx.setTimer(idle, id -> fail(new CairnException(ErrorCode.ABORTED, "the client took nothing "
+          + "from the stream for " + idle + " ms (stream.idle-timeout); its view of the store was released")));
+      response.drainHandler(v -> {
+        vertx.cancelTimer(timer);
+        if (waiting) {
+          waiting = false;
+          metrics.waitingStreams.decrementAndGet();
+          fetchNext();
+        }
+      });
+    } else {
+      fetchNext();
+    }
+  }
+
+  private void fetchNext() {
+    if (finished) {
+      return;
+    }
+    fetching = true;
+    storage.cursor(new CursorRequest.Next(cursorId, settings.chunkKeys(), settings.chunkBytes()), PAGE_TIMEOUT_MS)
+        .onComplete(page -> {
+          fetching = false;
+          if (page.succeeded()) {
+            onPage(page.result());
+          } else {
+            fail(CairnException.from(page.cause()));
+          }
+        });
+  }
+
+  private StreamResponse.Builder message(long revision) {
+    StreamResponse.Builder b = StreamResponse.newBuilder().setHeader(headers.at(revision)).setSequence(sequence++);
+    if (requestId != null) {
+      b.setRequestId(requestId);
+    }
+    return b;
+  }
+
+  private void fail(CairnException e) {
+    if (!finished) {
+      RpcGuard.fail(request, e);
+      finish(e.code());
+    }
+  }
+
+  private void cancelled(String why) {
+    if (!finished) {
+      LOG.debug("stream ended early: {}", why);
+      finish(ErrorCode.CANCELLED);
+    }
+  }
+
+  private void finish(ErrorCode code) {
+    finished = true;
+    if (waiting) {
+      waiting = false;
+      metrics.waitingStreams.decrementAndGet();
+    }
+    metrics.activeStreams.decrementAndGet();
+    ticket.finish(code);
+    if (!fetching) {
+      release();
+    }
+  }
+
+  /** Closes the cursor; a page still being read is released when it arrives. */
+  private void release() {
+    if (cursorId != 0) {
+      long id = cursorId;
+      cursorId = 0;
+      storage.cursor(new CursorRequest.Close(id), PAGE_TIMEOUT_MS)
+          .onFailure(e -> LOG.debug("closing cursor {} failed: {}", id, e.toString()));
+    }
+  }
+}
