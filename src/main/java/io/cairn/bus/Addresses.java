@@ -13,6 +13,13 @@ public final class Addresses {
    * themselves live in the store, so any reader may serve any page.
    */
   public static final String STORAGE_CURSOR = "cairn.storage.cursor";
+  /**
+   * any body → {@link StoreExport}: a consistent view of the whole store for a snapshot; consumed by the
+   * StorageVerticle. The receiver must close it.
+   */
+  public static final String STORAGE_EXPORT = "cairn.storage.export";
+  /** {@link SnapshotRequest} → {@link SnapshotInfo} or {@link SnapshotList}; consumed by the SnapshotVerticle. */
+  public static final String SNAPSHOT = "cairn.snapshot";
   /** any body → {@link StorageStatus}; consumed by the StorageVerticle. */
   public static final String STORAGE_STATUS = "cairn.storage.status";
   /** {@link LeaseQuery} → {@link LeaseAnswer}; consumed by the StorageVerticle, which keeps the lease clock. */

@@ -17,7 +17,9 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
       ReadRequest.class, ReadReply.class, WriteRequest.class, WriteReply.class, StorageStatus.class,
       ClusterInfo.class, CommittedEvents.class, LeaseQuery.KeepAlive.class, LeaseQuery.TimeToLive.class,
       LeaseQuery.ListAll.class, LeaseAnswer.class, AlarmRequest.class, AlarmReply.class, DefragmentRequest.class,
-      CursorRequest.Open.class, CursorRequest.Next.class, CursorRequest.Close.class, CursorPage.class);
+      CursorRequest.Open.class, CursorRequest.Next.class, CursorRequest.Close.class, CursorPage.class,
+      SnapshotRequest.Create.class, SnapshotRequest.ListAll.class, SnapshotRequest.Delete.class,
+      SnapshotRequest.Release.class, SnapshotInfo.class, SnapshotList.class);
 
   private final String name;
 
@@ -25,12 +27,20 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
     this.name = "cairn-local:" + type.getName();
   }
 
-  /** Registers the codec as the default one for every Cairn bus message type. */
+  private LocalCodec(String name) {
+    this.name = name;
+  }
+
+  /** Messages typed by an interface (the sender's class is private to it) name this codec explicitly. */
+  public static final String INTERFACE_CODEC = "cairn-local:interface";
+
+  /** Registers the codec as the default one for every Cairn bus message type, and by name for interfaces. */
   @SuppressWarnings({"unchecked", "rawtypes"})
   public static void registerAll(EventBus bus) {
     for (Class<?> type : MESSAGE_TYPES) {
       bus.registerDefaultCodec((Class) type, new LocalCodec(type));
     }
+    bus.registerCodec(new LocalCodec<>(INTERFACE_CODEC));
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.cairn.bus.AlarmRequest;
 import io.cairn.bus.CursorPage;
 import io.cairn.bus.CursorRequest;
 import io.cairn.bus.Event;
+import io.cairn.bus.StoreExport;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.MvccErrors;
@@ -262,6 +263,146 @@ public final class MvccStore implements AutoCloseable {
       return new ReadReply(readRevision, results);
     } finally {
       db.releaseSnapshot(snapshot);
+    }
+  }
+
+  /** Column families in a snapshot, numbered by their position here (from 1). */
+  private List<ColumnFamilyHandle> exportedFamilies() {
+    return List.of(kvCf, revCf, histCf, leaseCf, metaCf);
+  }
+
+
+  /** A consistent view of every exported family, for a snapshot; the caller closes it. */
+  public StoreExport export() throws RocksDBException {
+    enter();
+    try {
+      Snapshot snapshot = db.getSnapshot();
+      ReadOptions ro = new ReadOptions().setSnapshot(snapshot);
+      try {
+        long exportRevision = Encoding.longOf(db.get(metaCf, ro, META_REVISION));
+        long exportApplied = Encoding.longOf(db.get(metaCf, ro, META_APPLIED_INDEX));
+        long exportCompact = Encoding.longOf(db.get(metaCf, ro, META_COMPACT_REVISION));
+        long exportKeys = Encoding.longOf(db.get(metaCf, ro, META_KEY_COUNT));
+        return new Export(snapshot, ro, exportRevision, exportApplied, exportCompact, exportKeys);
+      } catch (RocksDBException | RuntimeException e) {
+        ro.close();
+        db.releaseSnapshot(snapshot);
+        throw e;
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private final class Export implements StoreExport {
+    private final Snapshot snapshot;
+    private final ReadOptions readOptions;
+    private final long exportRevision;
+    private final long exportApplied;
+    private final long exportCompact;
+    private final long exportKeys;
+    private boolean released;
+
+    Export(Snapshot snapshot, ReadOptions readOptions, long revision, long applied, long compact, long keys) {
+      this.snapshot = snapshot;
+      this.readOptions = readOptions;
+      this.exportRevision = revision;
+      this.exportApplied = applied;
+      this.exportCompact = compact;
+      this.exportKeys = keys;
+    }
+
+    public long revision() {
+      return exportRevision;
+    }
+
+    public long appliedIndex() {
+      return exportApplied;
+    }
+
+    public long compactRevision() {
+      return exportCompact;
+    }
+
+    public long keyCount() {
+      return exportKeys;
+    }
+
+    public void forEach(RecordVisitor visitor) throws java.io.IOException {
+      enter();
+      try {
+        List<ColumnFamilyHandle> families = exportedFamilies();
+        for (int i = 0; i < families.size(); i++) {
+          try (RocksIterator it = db.newIterator(families.get(i), readOptions)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+              visitor.accept(i + 1, it.key(), it.value());
+            }
+            it.status();
+          }
+        }
+      } catch (RocksDBException e) {
+        throw new java.io.IOException("reading the store for a snapshot failed: " + e.getMessage(), e);
+      } finally {
+        lifecycle.readLock().unlock();
+      }
+    }
+
+    public synchronized void close() {
+      lifecycle.readLock().lock();
+      try {
+        if (!released) {
+          released = true;
+          readOptions.close();
+          if (!closed) {
+            db.releaseSnapshot(snapshot);
+          }
+        }
+      } finally {
+        lifecycle.readLock().unlock();
+      }
+    }
+  }
+
+  /** Hands every record of a restore, in order, to the visitor it is given. */
+  public interface RecordSource {
+    void produce(StoreExport.RecordVisitor into) throws java.io.IOException;
+  }
+
+  /**
+   * Creates the database of {@code dataDir} (its {@code db} directory must not exist) holding exactly the records
+   * {@code source} gives, as exported by {@link #export}; synced and closed on return. Blocking.
+   */
+  public static void restore(Path dataDir, RecordSource source) throws java.io.IOException {
+    if (java.nio.file.Files.exists(dataDir.resolve("db"))) {
+      throw new java.io.IOException(dataDir.resolve("db") + " already exists");
+    }
+    CairnConfig.Storage config = new CairnConfig.Storage(dataDir, 1, true, 1, 1, 8 << 20, Long.MAX_VALUE);
+    try (MvccStore store = open(config)) {
+      List<ColumnFamilyHandle> families = store.exportedFamilies();
+      WriteBatch[] batch = {new WriteBatch()};
+      try {
+        source.produce((family, key, value) -> {
+          if (family < 1 || family > families.size()) {
+            throw new java.io.IOException("the snapshot names an unknown column family " + family);
+          }
+          try {
+            batch[0].put(families.get(family - 1), key, value);
+            if (batch[0].getDataSize() >= 32 << 20) {
+              store.db.write(store.writeOptions, batch[0]);
+              batch[0].close();
+              batch[0] = new WriteBatch();
+            }
+          } catch (RocksDBException e) {
+            throw new java.io.IOException("writing the restored store failed: " + e.getMessage(), e);
+          }
+        });
+        store.db.write(store.writeOptions, batch[0]);
+        store.db.flushWal(true);
+      } catch (RocksDBException e) {
+        throw new java.io.IOException("writing the restored store failed: " + e.getMessage(), e);
+      } finally {
+        batch[0].close();
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import io.cairn.bus.DefragmentRequest;
 import io.cairn.bus.ErrorCode;
 import io.cairn.bus.Heartbeats;
 import io.cairn.bus.KvOp;
+import io.cairn.bus.LocalCodec;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.LeaseAnswer;
 import io.cairn.bus.LeaseQuery;
@@ -23,6 +24,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
@@ -103,6 +105,7 @@ public final class StorageVerticle extends AbstractVerticle {
           bus.<LeaseQuery>localConsumer(Addresses.STORAGE_LEASE, this::answerLease);
           bus.<AlarmRequest>localConsumer(Addresses.STORAGE_ALARM, msg -> msg.reply(alarm(msg.body())));
           bus.<DefragmentRequest>localConsumer(Addresses.STORAGE_DEFRAGMENT, this::defragment);
+          bus.localConsumer(Addresses.STORAGE_EXPORT, this::export);
           Heartbeats.start(vertx, NAME);
           refreshSize();
           vertx.setPeriodic(1000, id -> refreshSize());
@@ -134,6 +137,18 @@ public final class StorageVerticle extends AbstractVerticle {
         .description("write requests waiting for the next group commit").register(registry);
     groupSizes = DistributionSummary.builder("cairn.storage.group.commit.requests")
         .description("write requests committed together in one synced write batch").register(registry);
+  }
+
+  /** Hands out a consistent view of the whole store; taking it costs one RocksDB snapshot, nothing blocks. */
+  private void export(Message<Object> message) {
+    vertx.executeBlocking(store::export, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(ar.result(), new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC));
+      } else {
+        CairnException e = CairnException.from(ar.cause());
+        message.fail(e.code().grpcCode, "exporting the store failed: " + e.getMessage());
+      }
+    });
   }
 
   private void closeIdleCursors() {

@@ -1,0 +1,6 @@
+package io.cairn.bus;
+
+import java.util.List;
+
+/** The kept snapshots, newest first. */
+public record SnapshotList(List<SnapshotInfo> snapshots) {}
