@@ -5,6 +5,7 @@ import io.cairn.cluster.ClusterVerticle;
 import io.cairn.config.CairnConfig;
 import io.cairn.front.QueryFrontVerticle;
 import io.cairn.ops.OpsHttpVerticle;
+import io.cairn.snapshot.SnapshotVerticle;
 import io.cairn.storage.StorageVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -74,6 +75,7 @@ public final class CairnServer {
     int grpcPort = config.grpc().port() == 0 ? -1 : config.grpc().port();
     return deploy(() -> new ClusterVerticle(config.storage().dataDir(), "default"), 1)
         .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(), registry), 1))
+        .compose(v -> deploy(() -> new SnapshotVerticle(config.snapshot(), registry), 1))
         .compose(v -> deploy(() -> ops = new OpsHttpVerticle(config, registry), 1))
         .compose(v -> deploy(() -> {
           QueryFrontVerticle front = new QueryFrontVerticle(config, registry, grpcPort);

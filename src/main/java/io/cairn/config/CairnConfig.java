@@ -6,7 +6,7 @@ import java.util.Map;
 
 /** The validated configuration, one record per section. Build it with {@link ConfigLoader}. */
 public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Limits limits, Watch watch,
-                          Stream stream, Duration shutdownTimeout, Log log) {
+                          Stream stream, Snapshot snapshot, Duration shutdownTimeout, Log log) {
 
   public record Grpc(String host, int port) {}
 
@@ -24,7 +24,20 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
 
   public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout) {}
 
+  /** {@code uploadDir} is null when uploads are off. */
+  public record Snapshot(Path dir, Duration interval, int retain, String compression, int zstdLevel,
+                         Path uploadDir) {}
+
   public record Log(String format, String level) {}
+
+  private static Snapshot snapshot(Map<String, Object> v) {
+    Path dataDir = Path.of((String) v.get("storage.data-dir")).toAbsolutePath().normalize();
+    String dir = (String) v.get("snapshot.dir");
+    String upload = (String) v.get("snapshot.upload.dir");
+    return new Snapshot(dir.isEmpty() ? dataDir.resolve("snapshots") : Path.of(dir).toAbsolutePath().normalize(),
+        (Duration) v.get("snapshot.interval"), (int) v.get("snapshot.retain"), (String) v.get("snapshot.compression"),
+        (int) v.get("snapshot.zstd-level"), upload.isEmpty() ? null : Path.of(upload).toAbsolutePath().normalize());
+  }
 
   /** Builds the record from converted values keyed by their dotted names (every key present). */
   static CairnConfig of(Map<String, Object> v) {
@@ -44,6 +57,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Watch((Duration) v.get("watch.progress-interval")),
         new Stream((int) v.get("stream.chunk-bytes"), (int) v.get("stream.chunk-keys"),
             (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout")),
+        snapshot(v),
         (Duration) v.get("shutdown.timeout"),
         new Log((String) v.get("log.format"), (String) v.get("log.level")));
   }

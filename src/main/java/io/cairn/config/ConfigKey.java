@@ -12,7 +12,8 @@ import java.util.function.Supplier;
 public record ConfigKey(String name, Type type, Supplier<Object> defaultValue, long min, long max,
                         List<String> choices, String doc) {
 
-  public enum Type { INT, LONG, BOOL, STRING, DURATION, CHOICE }
+  /** {@code OPTIONAL_STRING} may be empty, which means "not set". */
+  public enum Type { INT, LONG, BOOL, STRING, OPTIONAL_STRING, DURATION, CHOICE }
 
   /** {@code grpc.port} → {@code CAIRN_GRPC_PORT}; {@code front.max-inflight} → {@code CAIRN_FRONT_MAX_INFLIGHT}. */
   public String envName() {
@@ -62,6 +63,12 @@ public record ConfigKey(String name, Type type, Supplier<Object> defaultValue, l
           yield s;
         }
         throw new IllegalArgumentException("expected a non-empty string, got " + describe(raw));
+      }
+      case OPTIONAL_STRING -> {
+        if (raw instanceof String s) {
+          yield s.strip();
+        }
+        throw new IllegalArgumentException("expected a string (empty for none), got " + describe(raw));
       }
       case DURATION -> {
         if (!(raw instanceof String) && !(raw instanceof Number)) {

@@ -10,6 +10,7 @@ import static io.cairn.config.ConfigKey.Type.CHOICE;
 import static io.cairn.config.ConfigKey.Type.DURATION;
 import static io.cairn.config.ConfigKey.Type.INT;
 import static io.cairn.config.ConfigKey.Type.LONG;
+import static io.cairn.config.ConfigKey.Type.OPTIONAL_STRING;
 import static io.cairn.config.ConfigKey.Type.STRING;
 
 /** Every configuration key Cairn knows, with its default. {@code conf/cairn.yaml} documents the same list. */
@@ -64,6 +65,15 @@ public final class ConfigSchema {
           "queries one ExecuteInteractive stream may have unanswered; at the bound the server stops reading it"),
       new ConfigKey("stream.idle-timeout", DURATION, () -> "5m", 1000, 86_400_000, List.of(),
           "an ExecuteStream whose client takes nothing for this long is ended with ABORTED and its view released"),
+      key("snapshot.dir", OPTIONAL_STRING, "", "directory of the kept snapshots (empty: <storage.data-dir>/snapshots)"),
+      new ConfigKey("snapshot.interval", DURATION, () -> "0s", 0, 31L * 86_400_000, List.of(),
+          "take a snapshot this often (0s: only on demand)"),
+      intKey("snapshot.retain", 5, 1, 100_000, "newest snapshots kept; older ones are deleted after each snapshot"),
+      new ConfigKey("snapshot.compression", CHOICE, () -> "zstd", 0, 0, List.of("zstd", "none"),
+          "how snapshot data is compressed"),
+      intKey("snapshot.zstd-level", 3, 1, 19, "zstd level: higher is smaller and slower"),
+      key("snapshot.upload.dir", OPTIONAL_STRING, "",
+          "after each kept snapshot, also copy it here (e.g. a mounted volume); empty: no copy"),
       new ConfigKey("shutdown.timeout", DURATION, () -> "30s", 0, 3_600_000, List.of(),
           "how long in-flight requests may take to finish on SIGTERM/SIGINT"),
       new ConfigKey("log.format", CHOICE, () -> "text", 0, 0, List.of("text", "json"), "text or json (one object a line)"),

@@ -6,6 +6,7 @@ import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
 import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigException;
+import io.cairn.front.admin.AdminRpcService;
 import io.cairn.front.etcd.EtcdApi;
 import io.cairn.front.query.QueryRpcService;
 import io.cairn.ops.Probes;
@@ -79,6 +80,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         () -> storage.status().map(s -> s.open()).otherwise(false));
     Probes probes = new Probes(vertx, config, registry);
     grpc.addService(new QueryRpcService(vertx, guard, storage, config, cluster, probes, registry));
+    grpc.addService(new AdminRpcService(vertx, guard));
     etcd.bind(grpc);
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());

@@ -142,6 +142,35 @@ public final class RpcGuard {
     return new StreamTicket(method, perConnection, start);
   }
 
+  /**
+   * Serves a server-streaming call whose work is one future over the request message: admitted under the same
+   * bounds as unary calls, and when the future fails, answered with its status (when it succeeds, it has ended
+   * the response itself).
+   */
+  public <Req, Resp> void serverStream(GrpcServerRequest<Req, Resp> request, Function<Req, Future<Void>> body) {
+    StreamTicket ticket = admitStream(request);
+    if (ticket == null) {
+      return;
+    }
+    request.last()
+        .compose(message -> {
+          try {
+            return body.apply(message);
+          } catch (CairnException e) {
+            return Future.failedFuture(e);
+          }
+        })
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            ticket.finish(null);
+          } else {
+            CairnException e = CairnException.from(ar.cause());
+            fail(request, e);
+            ticket.finish(e.code());
+          }
+        });
+  }
+
   /** A streaming call in flight; {@link #finish} records how it ended, once. */
   public final class StreamTicket {
     private final String method;

@@ -40,6 +40,7 @@ public final class OpsHttpVerticle extends AbstractVerticle {
     router.get("/health").handler(ctx -> probes.health(ctx.request()));
     router.get("/metrics").handler(ctx -> probes.metrics(ctx.request()));
     router.get("/version").handler(ctx -> probes.version(ctx.request()));
+    new SnapshotAdmin(vertx).mount(router);
     server = vertx.createHttpServer().requestHandler(router);
     server.listen(config.http().port(), config.http().host())
         .recover(e -> Future.failedFuture(

@@ -130,11 +130,15 @@ class ConfigLoaderTest {
     Map<String, Object> yaml = new Yaml().load(text);
     JsonObject shipped = new JsonObject(yaml);
     for (ConfigKey key : ConfigSchema.KEYS) {
-      String[] parts = key.name().split("\\.", 2);
-      assertThat(text).as("documents " + key.name()).contains(parts[1] + ":");
-      JsonObject section = shipped.getJsonObject(parts[0]);
-      if (section != null && section.containsKey(parts[1])) {
-        assertThat(key.convert(section.getValue(parts[1]))).as(key.name())
+      String[] parts = key.name().split("\\.");
+      assertThat(text).as("documents " + key.name()).contains(parts[parts.length - 1] + ":");
+      JsonObject section = shipped;
+      for (int i = 0; i < parts.length - 1 && section != null; i++) {
+        section = section.getJsonObject(parts[i]);
+      }
+      String last = parts[parts.length - 1];
+      if (section != null && section.containsKey(last)) {
+        assertThat(key.convert(section.getValue(last))).as(key.name())
             .isEqualTo(key.convert(key.defaultValue().get()));
       } else {
         assertThat(key.name()).as("only the per-core defaults are left commented")

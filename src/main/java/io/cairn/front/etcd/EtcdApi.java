@@ -30,7 +30,7 @@ public final class EtcdApi {
   /** Subscribes to commit events first, then learns the revision, so that no commit falls between the two. */
   public static Future<EtcdApi> create(Vertx vertx, CairnConfig config, RpcGuard guard, StorageClient storage,
                                        ClusterInfo cluster, MeterRegistry registry, String frontName) {
-    EtcdContext ctx = new EtcdContext(guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
+    EtcdContext ctx = new EtcdContext(vertx, guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
         () -> vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null).map(Message::body),
         config.limits().maxRequestSize());
     WatchHub hub = new WatchHub();

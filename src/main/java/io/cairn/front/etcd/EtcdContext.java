@@ -4,6 +4,7 @@ import io.cairn.bus.ClusterInfo;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -12,7 +13,7 @@ import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /** What the etcd services of one front share: storage, identity, limits, the unary guard. */
-record EtcdContext(RpcGuard guard, StorageClient storage, EtcdConvert convert, ClusterInfo cluster,
+record EtcdContext(Vertx vertx, RpcGuard guard, StorageClient storage, EtcdConvert convert, ClusterInfo cluster,
                    Supplier<Future<ClusterInfo>> currentCluster, int maxRequestSize) {
 
   /** Serves a unary etcd method through the guard, after etcd's leader requirement. */
