@@ -139,15 +139,29 @@ public final class TestServer implements AutoCloseable {
 
   /** One Prometheus sample from the ops port's /metrics, summed over its label sets (0 when absent). */
   public Future<Double> metricAsync(String name) {
+    return metricsAsync(name).map(m -> m.get(name));
+  }
+
+  /** Several samples from one read of /metrics, each summed over its label sets (0 when absent). */
+  public Future<Map<String, Double>> metricsAsync(String... names) {
     return WebClient.create(clientVertx).get(httpPort(), "127.0.0.1", "/metrics").send().map(response -> {
-      double sum = 0;
+      Map<String, Double> sums = new HashMap<>();
+      for (String name : names) {
+        sums.put(name, 0.0);
+      }
       for (String line : response.bodyAsString().split("\n")) {
-        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        for (String name : names) {
+          if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+            sums.merge(name, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
+          }
         }
       }
-      return sum;
+      return sums;
     });
+  }
+
+  public Map<String, Double> metrics(String... names) throws Exception {
+    return await(metricsAsync(names));
   }
 
   public double metric(String name) throws Exception {

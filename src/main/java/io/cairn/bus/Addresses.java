@@ -8,6 +8,8 @@ public final class Addresses {
   public static final String STORAGE_WRITE = "cairn.storage.write";
   /** {@link ReadRequest} → {@link ReadReply}; consumed by the StorageReaderVerticle instances. */
   public static final String STORAGE_READ = "cairn.storage.read";
+  /** {@link ReadBatch} → {@link ReadBatchReply}; consumed by the StorageReaderVerticle instances. */
+  public static final String STORAGE_READ_BATCH = "cairn.storage.read.batch";
   /**
    * {@link CursorRequest} → {@link CursorPage}; consumed by the StorageReaderVerticle instances. The cursors
    * themselves live in the store, so any reader may serve any page.

@@ -6,7 +6,7 @@ import java.util.Map;
 
 /** The validated configuration, one record per section. Build it with {@link ConfigLoader}. */
 public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Limits limits, Watch watch,
-                          Stream stream, Snapshot snapshot, Duration shutdownTimeout, Log log) {
+                          Stream stream, Snapshot snapshot, Metrics metrics, Duration shutdownTimeout, Log log) {
 
   public record Grpc(String host, int port) {}
 
@@ -27,6 +27,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
   /** {@code uploadDir} is null when uploads are off. */
   public record Snapshot(Path dir, Duration interval, int retain, String compression, int zstdLevel,
                          Path uploadDir) {}
+
+  public record Metrics(boolean vertxDetail) {}
 
   public record Log(String format, String level) {}
 
@@ -58,6 +60,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Stream((int) v.get("stream.chunk-bytes"), (int) v.get("stream.chunk-keys"),
             (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout")),
         snapshot(v),
+        new Metrics((boolean) v.get("metrics.vertx-detail")),
         (Duration) v.get("shutdown.timeout"),
         new Log((String) v.get("log.format"), (String) v.get("log.level")));
   }

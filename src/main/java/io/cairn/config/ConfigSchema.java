@@ -74,6 +74,8 @@ public final class ConfigSchema {
       intKey("snapshot.zstd-level", 3, 1, 19, "zstd level: higher is smaller and slower"),
       key("snapshot.upload.dir", OPTIONAL_STRING, "",
           "after each kept snapshot, also copy it here (e.g. a mounted volume); empty: no copy"),
+      key("metrics.vertx-detail", BOOL, false,
+          "also export Vert.x's per-request HTTP and per-message event-bus metrics (costly under load)"),
       new ConfigKey("shutdown.timeout", DURATION, () -> "30s", 0, 3_600_000, List.of(),
           "how long in-flight requests may take to finish on SIGTERM/SIGINT"),
       new ConfigKey("log.format", CHOICE, () -> "text", 0, 0, List.of("text", "json"), "text or json (one object a line)"),

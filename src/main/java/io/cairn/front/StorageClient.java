@@ -10,29 +10,97 @@ import io.cairn.bus.DefragmentRequest;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.LeaseAnswer;
 import io.cairn.bus.LeaseQuery;
+import io.cairn.bus.ReadBatch;
+import io.cairn.bus.ReadBatchReply;
 import io.cairn.bus.ReadReply;
 import io.cairn.bus.ReadRequest;
 import io.cairn.bus.StorageStatus;
 import io.cairn.bus.WriteReply;
 import io.cairn.bus.WriteRequest;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 
+import java.util.ArrayList;
 import java.util.List;
 
-/** The fronts' way to storage: event-bus requests, failures translated into {@link CairnException}. */
+/**
+ * The fronts' way to storage: event-bus requests, failures translated into {@link CairnException}. Short reads
+ * issued in the same event-loop turn travel together as one {@link ReadBatch}: one bus hop and one reader wake-up
+ * for all of them, which is most of what a point read costs.
+ */
 public final class StorageClient {
 
-  private final Vertx vertx;
+  /** Most reads one batch carries; a full batch leaves at once. */
+  static final int MAX_BATCH = 256;
 
+  private record PendingRead(List<KvOp> ops, Promise<ReadReply> reply, long timeoutMs) {}
+
+  private final Vertx vertx;
+  private final Context context;
+  private List<PendingRead> batch;
+
+  /** Create it on the event loop that will use it: batching happens on that loop only. */
   public StorageClient(Vertx vertx) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
   }
 
   public Future<ReadReply> read(List<KvOp> ops, long timeoutMs) {
-    return request(Addresses.STORAGE_READ, new ReadRequest(ops), timeoutMs);
+    if (Vertx.currentContext() != context || !batchable(ops)) {
+      return request(Addresses.STORAGE_READ, new ReadRequest(ops), timeoutMs);
+    }
+    if (batch == null) {
+      batch = new ArrayList<>();
+      context.runOnContext(v -> flush());
+    }
+    Promise<ReadReply> reply = Promise.promise();
+    batch.add(new PendingRead(ops, reply, timeoutMs));
+    if (batch.size() >= MAX_BATCH) {
+      flush();
+    }
+    return reply.future();
+  }
+
+  /** Scans of unknown length (hashes, history pages) go alone, so they never hold up the short reads. */
+  private static boolean batchable(List<KvOp> ops) {
+    return ops.stream().noneMatch(op -> op instanceof KvOp.Hash || op instanceof KvOp.History);
+  }
+
+  private void flush() {
+    List<PendingRead> reads = batch;
+    batch = null;
+    if (reads == null || reads.isEmpty()) {
+      return;
+    }
+    if (reads.size() == 1) {
+      PendingRead only = reads.get(0);
+      request(Addresses.STORAGE_READ, new ReadRequest(only.ops()), only.timeoutMs())
+          .onComplete(ar -> only.reply().handle(ar.map(r -> (ReadReply) r)));
+      return;
+    }
+    List<List<KvOp>> requests = new ArrayList<>(reads.size());
+    long timeout = 0;
+    for (PendingRead r : reads) {
+      requests.add(r.ops());
+      timeout = Math.max(timeout, r.timeoutMs());
+    }
+    this.<ReadBatchReply>request(Addresses.STORAGE_READ_BATCH, new ReadBatch(requests), timeout)
+        .onComplete(ar -> {
+          for (int i = 0; i < reads.size(); i++) {
+            Promise<ReadReply> reply = reads.get(i).reply();
+            if (ar.failed()) {
+              reply.fail(ar.cause());
+            } else if (ar.result().outcomes().get(i) instanceof ReadReply r) {
+              reply.complete(r);
+            } else {
+              reply.fail((Throwable) ar.result().outcomes().get(i));
+            }
+          }
+        });
   }
 
   public Future<WriteReply> write(List<KvOp> ops, long timeoutMs) {

@@ -230,7 +230,47 @@ public final class MvccStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Evaluates independent read requests against one RocksDB snapshot; a request that fails gets its {@link
+   * CairnException} as its outcome and the others go on. Blocking.
+   */
+  public List<Object> readBatch(List<List<KvOp>> requests) throws RocksDBException {
+    enter();
+    try {
+      return viewOpen(view -> {
+        List<Object> outcomes = new ArrayList<>(requests.size());
+        for (List<KvOp> ops : requests) {
+          try {
+            outcomes.add(evaluateAll(view, ops));
+          } catch (CairnException e) {
+            outcomes.add(e);
+          }
+        }
+        return outcomes;
+      });
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private static ReadReply evaluateAll(StoreView view, List<KvOp> ops) throws RocksDBException {
+    List<KvResult> results = new ArrayList<>(ops.size());
+    for (KvOp op : ops) {
+      results.add(evaluateRead(view, op));
+    }
+    return new ReadReply(view.revision(), results);
+  }
+
+  private interface ViewWork<T> {
+    T apply(StoreView view) throws RocksDBException;
+  }
+
   private ReadReply readOpen(List<KvOp> ops) throws RocksDBException {
+    return viewOpen(view -> evaluateAll(view, ops));
+  }
+
+  /** Runs {@code work} on a view of one RocksDB snapshot, released afterwards. */
+  private <T> T viewOpen(ViewWork<T> work) throws RocksDBException {
     Snapshot snapshot = db.getSnapshot();
     try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot)) {
       long readRevision = Encoding.longOf(db.get(metaCf, ro, META_REVISION));
@@ -256,11 +296,7 @@ public final class MvccStore implements AutoCloseable {
           return families;
         }
       };
-      List<KvResult> results = new ArrayList<>(ops.size());
-      for (KvOp op : ops) {
-        results.add(evaluateRead(view, op));
-      }
-      return new ReadReply(readRevision, results);
+      return work.apply(view);
     } finally {
       db.releaseSnapshot(snapshot);
     }

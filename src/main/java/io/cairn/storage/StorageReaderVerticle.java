@@ -4,6 +4,8 @@ import io.cairn.bus.Addresses;
 import io.cairn.bus.CairnException;
 import io.cairn.bus.CursorRequest;
 import io.cairn.bus.ErrorCode;
+import io.cairn.bus.ReadBatch;
+import io.cairn.bus.ReadBatchReply;
 import io.cairn.bus.ReadRequest;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.eventbus.Message;
@@ -30,6 +32,8 @@ final class StorageReaderVerticle extends AbstractVerticle {
   public void start() {
     vertx.eventBus().<ReadRequest>localConsumer(Addresses.STORAGE_READ,
         message -> answer(message, () -> store.read(message.body().ops())));
+    vertx.eventBus().<ReadBatch>localConsumer(Addresses.STORAGE_READ_BATCH,
+        message -> answer(message, () -> new ReadBatchReply(store.readBatch(message.body().requests()))));
     vertx.eventBus().<CursorRequest>localConsumer(Addresses.STORAGE_CURSOR, this::cursor);
   }
 

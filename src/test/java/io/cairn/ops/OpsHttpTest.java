@@ -89,9 +89,18 @@ class OpsHttpTest {
         .contains("cairn_storage_revision ")
         .contains("cairn_storage_keys ")
         .contains("cairn_storage_db_size_bytes ")
-        .contains("vertx_http_server_requests_total")
-        .contains("vertx_eventbus_");
+        .contains("jvm_memory_used_bytes")
+        .doesNotContain("vertx_eventbus_");
     assertThat(metricValue(text, "cairn_storage_keys")).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void vertxRequestAndBusMetricsAreThereWhenAskedFor() throws Exception {
+    try (TestServer detailed = TestServer.start("metrics.vertx-detail=true")) {
+      detailed.call(QueryServiceGrpcClient.ExecuteQuery, request(set("metered", "k", "v"))).ok();
+      assertThat(detailed.metric("vertx_http_server_requests_total")).as("HTTP/2 requests answered").isPositive();
+      assertThat(detailed.metric("vertx_eventbus_sent_total")).as("bus messages sent").isPositive();
+    }
   }
 
   static double metricValue(String text, String name) {
