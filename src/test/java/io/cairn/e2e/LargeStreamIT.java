@@ -52,7 +52,9 @@ class LargeStreamIT {
     Vertx vertx = Vertx.vertx();
     GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(16 << 20));
     try (CairnProcess server = CairnProcess.startServer(List.of("-Xmx256m"), dataDir,
-        "--set", "limits.max-request-size=2097152")) {
+        "--set", "limits.max-request-size=2097152",
+        // 1 GiB of values is about 2 GiB stored (latest values plus history), past the default 2 GiB quota
+        "--set", "storage.quota-bytes=8589934592")) {
       SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
       QueryServiceGrpcClient client = QueryServiceGrpcClient.create(grpc, address);
       await(load(client));
