@@ -13,6 +13,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
+import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,30 +43,35 @@ public final class SnapshotSender<Resp> {
   }
 
   private final Vertx vertx;
+  private final GrpcServerRequest<?, Resp> request;
   private final GrpcServerResponse<?, Resp> response;
   private final int chunkSize;
   private final Framing<Resp> framing;
+  private final Promise<Void> done = Promise.promise();
   private boolean cancelled;
 
-  public SnapshotSender(Vertx vertx, GrpcServerResponse<?, Resp> response, int chunkSize, Framing<Resp> framing) {
+  public SnapshotSender(Vertx vertx, GrpcServerRequest<?, Resp> request, int chunkSize, Framing<Resp> framing) {
     this.vertx = vertx;
-    this.response = response;
+    this.request = request;
+    this.response = request.response();
     this.chunkSize = chunkSize;
     this.framing = framing;
   }
 
   /** Sends everything and ends the response; fails (without ending it) when the snapshot or the stream fails. */
   public Future<Void> send() {
-    response.exceptionHandler(e -> cancelled = true);
+    // A client that goes away while the sender waits for the response to drain must still end the transfer,
+    // so that the file is closed and deleted.
+    request.exceptionHandler(e -> clientLeft());
+    response.exceptionHandler(e -> clientLeft());
     return vertx.eventBus().<SnapshotInfo>request(Addresses.SNAPSHOT, new SnapshotRequest.Create(true),
             new DeliveryOptions().setSendTimeout(CREATE_TIMEOUT_MS))
         .map(Message::body)
         .recover(e -> Future.failedFuture(CairnException.from(e)))
         .compose(info -> vertx.fileSystem().open(info.path(), new OpenOptions().setRead(true))
             .compose(file -> {
-              Promise<Void> done = Promise.promise();
               long total = info.sizeBytes() + framing.padding(info.sizeBytes());
-              sendFrom(info, file, 0, total, done);
+              sendFrom(info, file, 0, total);
               return done.future().eventually(file::close);
             })
             .eventually(() -> vertx.eventBus().request(Addresses.SNAPSHOT,
@@ -73,8 +79,13 @@ public final class SnapshotSender<Resp> {
                 info.path(), e.toString()))));
   }
 
-  private void sendFrom(SnapshotInfo info, AsyncFile file, long position, long total, Promise<Void> done) {
-    if (cancelled) {
+  private void clientLeft() {
+    cancelled = true;
+    done.tryFail(new CairnException(ErrorCode.CANCELLED, "the client went away"));
+  }
+
+  private void sendFrom(SnapshotInfo info, AsyncFile file, long position, long total) {
+    if (cancelled || done.future().isComplete()) {
       done.tryFail(new CairnException(ErrorCode.CANCELLED, "the client went away"));
       return;
     }
@@ -111,9 +122,9 @@ public final class SnapshotSender<Resp> {
         return;
       }
       if (response.writeQueueFull()) {
-        response.drainHandler(v -> sendFrom(info, file, next, total, done));
+        response.drainHandler(v -> sendFrom(info, file, next, total));
       } else {
-        sendFrom(info, file, next, total, done);
+        sendFrom(info, file, next, total);
       }
     });
   }

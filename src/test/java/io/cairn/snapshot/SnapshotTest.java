@@ -186,6 +186,43 @@ class SnapshotTest {
   }
 
   @Test
+  void aDownloadTheClientAbandonsIsCleanedUp() throws Exception {
+    try (TestServer server = TestServer.start()) {
+      java.util.Random random = new java.util.Random(7);
+      for (int b = 0; b < 20; b++) {
+        List<io.cairn.proto.v1.Query> sets = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+          byte[] value = new byte[4096];
+          random.nextBytes(value);
+          sets.add(io.cairn.proto.v1.Query.newBuilder().setSet(io.cairn.proto.v1.SetQuery.newBuilder()
+              .setCollection("big").setKey(com.google.protobuf.ByteString.copyFromUtf8("k" + b + "-" + i))
+              .setValue(com.google.protobuf.ByteString.copyFrom(value))).build());
+        }
+        server.call(QueryServiceGrpcClient.ExecuteBatch, io.cairn.Queries.batch(
+            sets.toArray(io.cairn.proto.v1.Query[]::new))).ok();
+      }
+      io.vertx.grpc.client.GrpcClient client = server.newClient();
+      io.vertx.core.Promise<Void> firstChunk = io.vertx.core.Promise.promise();
+      client.request(server.grpcAddress(), AdminServiceGrpcClient.DownloadSnapshot).onSuccess(call -> {
+        call.end(io.cairn.proto.v1.DownloadSnapshotRequest.getDefaultInstance());
+        call.response().onSuccess(response -> {
+          response.pause();
+          response.handler(chunk -> { });
+          firstChunk.tryComplete();
+          server.clientVertx().setTimer(1, id -> call.cancel());
+        });
+      });
+      await(firstChunk.future());
+      server.awaitMetric("cairn_rpc_requests_total{code=\"CANCELLED\",method=\"cairn.v1.AdminService/DownloadSnapshot\"}",
+          v -> v == 1);
+      try (Stream<Path> left = Files.list(server.dataDir().resolve("snapshots").resolve("transfer"))) {
+        assertThat(left).as("the abandoned transfer file is deleted").isEmpty();
+      }
+      client.close();
+    }
+  }
+
+  @Test
   void aFailingUploadIsCountedAndTheSnapshotIsStillKept() throws Exception {
     Path notADirectory = Files.writeString(tmp.resolve("plain-file"), "x");
     try (TestServer server = TestServer.start("snapshot.upload.dir=" + notADirectory)) {

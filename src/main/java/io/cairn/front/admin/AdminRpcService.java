@@ -69,7 +69,7 @@ public final class AdminRpcService implements Service {
   }
 
   private void download(GrpcServerRequest<DownloadSnapshotRequest, SnapshotChunk> request) {
-    guard.serverStream(request, message -> new SnapshotSender<>(vertx, request.response(), CHUNK,
+    guard.serverStream(request, message -> new SnapshotSender<>(vertx, request, CHUNK,
         new SnapshotSender.Framing<SnapshotChunk>() {
           public long padding(long fileSize) {
             return 0;

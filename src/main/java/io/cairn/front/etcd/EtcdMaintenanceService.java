@@ -81,7 +81,7 @@ final class EtcdMaintenanceService implements Service {
     MessageDigest digest = sha256();
     ctx.guard().serverStream(request, message -> {
       ctx.requireLeader(request);
-      return new SnapshotSender<>(ctx.vertx(), request.response(), SNAPSHOT_CHUNK,
+      return new SnapshotSender<>(ctx.vertx(), request, SNAPSHOT_CHUNK,
           new SnapshotSender.Framing<SnapshotResponse>() {
             public long padding(long fileSize) {
               return (512 - fileSize % 512) % 512;
