@@ -57,27 +57,15 @@ public final class RpcGuard {
    */
   public <Req, Resp> void unary(GrpcServerRequest<Req, Resp> request, Function<Req, Long> requestTimeoutMs,
                                 java.util.function.BiFunction<Req, Call, Future<Resp>> handler) {
-    long start = System.nanoTime();
-    String method = request.fullMethodName();
-    HttpConnection connection = request.connection();
-    int[] perConnection = inflightByConnection.computeIfAbsent(connection, c -> new int[1]);
-    if (perConnection[0] >= maxPerConnection) {
-      reject(request, method, start, "server overloaded: this connection already has " + perConnection[0]
-          + " requests in flight (front.max-inflight-per-connection); wait for answers or retry with backoff");
+    Ticket ticket = admit(request);
+    if (ticket == null) {
       return;
     }
-    if (inflight >= maxPerInstance) {
-      reject(request, method, start, "server overloaded: " + inflight
-          + " requests in flight on this front (front.max-inflight); retry with backoff");
-      return;
-    }
-    perConnection[0]++;
-    inflight++;
+    String method = ticket.method;
     request.exceptionHandler(e -> LOG.debug("{} stream error: {}", method, e.toString()));
     request.last().onComplete(ar -> {
       if (ar.failed()) {
-        finish(perConnection);
-        record(method, ErrorCode.CANCELLED.name(), start);
+        ticket.finish(ErrorCode.CANCELLED);
         return;
       }
       Req message = ar.result();
@@ -106,24 +94,23 @@ public final class RpcGuard {
       answer.onComplete(outcome::tryComplete, outcome::tryFail);
       outcome.future().onComplete(done -> {
         vertx.cancelTimer(timer);
-        finish(perConnection);
         if (done.succeeded()) {
           respond(request, done.result());
-          record(method, "OK", start);
+          ticket.finish(null);
         } else {
           CairnException e = CairnException.from(done.cause());
           fail(request, e);
-          record(method, e.code().name(), start);
+          ticket.finish(e.code());
         }
       });
     });
   }
 
   /**
-   * Admits a streaming call under the same bounds as unary ones: it counts as one request in flight until its
+   * Admits a call under the per-connection and per-instance bounds: it counts as one request in flight until its
    * ticket is finished. Null when refused, in which case the call has already been answered.
    */
-  public <Req, Resp> StreamTicket admitStream(GrpcServerRequest<Req, Resp> request) {
+  public <Req, Resp> Ticket admit(GrpcServerRequest<Req, Resp> request) {
     long start = System.nanoTime();
     String method = request.fullMethodName();
     int[] perConnection = inflightByConnection.computeIfAbsent(request.connection(), c -> new int[1]);
@@ -139,7 +126,7 @@ public final class RpcGuard {
     }
     perConnection[0]++;
     inflight++;
-    return new StreamTicket(method, perConnection, start);
+    return new Ticket(method, perConnection, start);
   }
 
   /**
@@ -148,7 +135,7 @@ public final class RpcGuard {
    * the response itself).
    */
   public <Req, Resp> void serverStream(GrpcServerRequest<Req, Resp> request, Function<Req, Future<Void>> body) {
-    StreamTicket ticket = admitStream(request);
+    Ticket ticket = admit(request);
     if (ticket == null) {
       return;
     }
@@ -171,14 +158,14 @@ public final class RpcGuard {
         });
   }
 
-  /** A streaming call in flight; {@link #finish} records how it ended, once. */
-  public final class StreamTicket {
+  /** A call in flight; {@link #finish} releases its place and records how it ended, once. */
+  public final class Ticket {
     private final String method;
     private final int[] perConnection;
     private final long start;
     private boolean finished;
 
-    private StreamTicket(String method, int[] perConnection, long start) {
+    private Ticket(String method, int[] perConnection, long start) {
       this.method = method;
       this.perConnection = perConnection;
       this.start = start;

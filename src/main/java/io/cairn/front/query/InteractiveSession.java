@@ -35,7 +35,7 @@ final class InteractiveSession {
   private final QueryRpcService.Headers headers;
   private final GrpcServerRequest<QueryRequest, QueryResponse> request;
   private final GrpcServerResponse<QueryRequest, QueryResponse> response;
-  private final RpcGuard.StreamTicket ticket;
+  private final RpcGuard.Ticket ticket;
   private final ArrayDeque<Future<QueryResponse>> answers = new ArrayDeque<>();
   /** Completes when the session's latest write has been handed to storage, and when every write is answered. */
   private Future<?> writeDispatched = Future.succeededFuture();
@@ -47,7 +47,7 @@ final class InteractiveSession {
 
   InteractiveSession(Function<QueryRequest, Future<QueryResponse>> executor, int maxInflight, StreamMetrics metrics,
                      QueryRpcService.Headers headers, GrpcServerRequest<QueryRequest, QueryResponse> request,
-                     RpcGuard.StreamTicket ticket) {
+                     RpcGuard.Ticket ticket) {
     this.executor = executor;
     this.maxInflight = maxInflight;
     this.metrics = metrics;

@@ -91,13 +91,13 @@ public final class QueryRpcService implements Service {
     server.callHandler(QueryServiceGrpcService.ExecuteBatch,
         request -> guard.unary(request, m -> (long) m.getTimeoutMs(), this::executeBatch));
     server.callHandler(QueryServiceGrpcService.ExecuteStream, request -> {
-      RpcGuard.StreamTicket ticket = guard.admitStream(request);
+      RpcGuard.Ticket ticket = guard.admit(request);
       if (ticket != null) {
         new QueryStream(vertx, storage, translator, streams, metrics, headers, request, ticket).start();
       }
     });
     server.callHandler(QueryServiceGrpcService.ExecuteInteractive, request -> {
-      RpcGuard.StreamTicket ticket = guard.admitStream(request);
+      RpcGuard.Ticket ticket = guard.admit(request);
       if (ticket != null) {
         new InteractiveSession(this::executeInteractive, streams.interactiveMaxInflight(), metrics, headers,
             request, ticket).start();

@@ -42,7 +42,7 @@ final class QueryStream {
   private final QueryRpcService.Headers headers;
   private final GrpcServerRequest<QueryRequest, StreamResponse> request;
   private final GrpcServerResponse<QueryRequest, StreamResponse> response;
-  private final RpcGuard.StreamTicket ticket;
+  private final RpcGuard.Ticket ticket;
   private String collection;
   private int strip;
   private String requestId;
@@ -55,7 +55,7 @@ final class QueryStream {
 
   QueryStream(Vertx vertx, StorageClient storage, QueryTranslator translator, CairnConfig.Stream settings, StreamMetrics metrics,
               QueryRpcService.Headers headers, GrpcServerRequest<QueryRequest, StreamResponse> request,
-              RpcGuard.StreamTicket ticket) {
+              RpcGuard.Ticket ticket) {
     this.vertx = vertx;
     this.storage = storage;
     this.translator = translator;
