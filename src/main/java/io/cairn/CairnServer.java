@@ -51,7 +51,7 @@ public final class CairnServer {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metricsOptions(config)))
+        .with(new VertxOptions().setMetricsOptions(metricsOptions(config)).setPreferNativeTransport(true))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     LocalCodec.registerAll(vertx.eventBus());
@@ -103,10 +103,11 @@ public final class CairnServer {
           fronts.add(front);
           return front;
         }, config.front().instances()))
-        .onSuccess(v -> LOG.info("Cairn {} started: gRPC {}:{}, HTTP {}:{}, data {}, fronts {}, readers {}, sync {}",
+        .onSuccess(v -> LOG.info("Cairn {} started: gRPC {}:{}, HTTP {}:{}, data {}, fronts {}, readers {}, sync {}, transport {}",
             Version.VERSION, config.grpc().host(), grpcPort(), config.http().host(), httpPort(),
             config.storage().dataDir(), config.front().instances(), config.storage().readers(),
-            config.storage().sync() ? "on" : "OFF (acknowledged writes may be lost on a crash)"));
+            config.storage().sync() ? "on" : "OFF (acknowledged writes may be lost on a crash)",
+            vertx.isNativeTransportEnabled() ? "native epoll" : "Java NIO (" + vertx.unavailableNativeTransportCause() + ")"));
   }
 
   private Future<Void> deploy(Supplier<Verticle> verticle, int instances) {
