@@ -11,6 +11,11 @@ public final class Addresses {
   /** {@link ReadBatch} → {@link ReadBatchReply}; consumed by the StorageReaderVerticle instances. */
   public static final String STORAGE_READ_BATCH = "cairn.storage.read.batch";
   /**
+   * null → the store's {@link InlineReads}, sent by reference ({@link LocalCodec#INTERFACE_CODEC}); consumed by the
+   * StorageVerticle. Each front asks once, at start.
+   */
+  public static final String STORAGE_INLINE_READS = "cairn.storage.inline-reads";
+  /**
    * {@link CursorRequest} → {@link CursorPage}; consumed by the StorageReaderVerticle instances. The cursors
    * themselves live in the store, so any reader may serve any page.
    */

@@ -15,7 +15,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
   public record Front(int instances, int maxInflightPerConnection, int maxInflight) {}
 
   public record Storage(Path dataDir, int readers, boolean sync, int maxPendingWrites, int groupCommitMax,
-                        long blockCacheSize, long quotaBytes) {}
+                        long blockCacheSize, long quotaBytes, int inlineReadKeys) {}
 
   public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults,
                        int maxTxnOps, int maxUpdateKeys) {}
@@ -51,7 +51,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Storage(Path.of((String) v.get("storage.data-dir")).toAbsolutePath().normalize(),
             (int) v.get("storage.readers"), (boolean) v.get("storage.sync"),
             (int) v.get("storage.max-pending-writes"), (int) v.get("storage.group-commit-max"),
-            (int) v.get("storage.block-cache-size"), (long) v.get("storage.quota-bytes")),
+            (int) v.get("storage.block-cache-size"), (long) v.get("storage.quota-bytes"),
+            (int) v.get("storage.inline-read-keys")),
         new Limits((int) v.get("limits.max-key-size"), (int) v.get("limits.max-value-size"),
             (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
             (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops"),

@@ -43,6 +43,9 @@ public final class ConfigSchema {
       intKey("storage.group-commit-max", 4096, 1, 1_000_000,
           "most write requests committed together in one synced RocksDB write batch"),
       intKey("storage.block-cache-size", 64 * MIB, 0, Integer.MAX_VALUE, "RocksDB block cache, in bytes"),
+      intKey("storage.inline-read-keys", 128, 0, 100_000,
+          "reads that step over at most this many keys and find them all in memory are answered on the front's "
+              + "event loop instead of by a reader (0: every read goes to a reader)"),
       new ConfigKey("storage.quota-bytes", LONG, () -> 2L * 1024 * MIB, 64 * 1024, 1L << 50, List.of(),
           "database size past which the NOSPACE alarm is raised and writes that add data are refused "
               + "(etcd's --quota-backend-bytes; default 2 GiB)"),

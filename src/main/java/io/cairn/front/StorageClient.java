@@ -7,6 +7,7 @@ import io.cairn.bus.CairnException;
 import io.cairn.bus.CursorPage;
 import io.cairn.bus.CursorRequest;
 import io.cairn.bus.DefragmentRequest;
+import io.cairn.bus.InlineReads;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.LeaseAnswer;
 import io.cairn.bus.LeaseQuery;
@@ -28,9 +29,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The fronts' way to storage: event-bus requests, failures translated into {@link CairnException}. Short reads
- * issued in the same event-loop turn travel together as one {@link ReadBatch}: one bus hop and one reader wake-up
- * for all of them, which is most of what a point read costs.
+ * The fronts' way to storage: event-bus requests, failures translated into {@link CairnException}. A short read is
+ * first offered to the store's {@link InlineReads}, answered right here on the event loop when it is small and in
+ * memory. Short reads it declines, issued in the same event-loop turn, travel together as one {@link ReadBatch}:
+ * one bus hop and one reader wake-up for all of them, which is most of what a point read costs.
  */
 public final class StorageClient {
 
@@ -41,17 +43,34 @@ public final class StorageClient {
 
   private final Vertx vertx;
   private final Context context;
+  /** The context's event loop: requests run on duplicates of the verticle's context, so compare threads. */
+  private final Thread eventLoop;
   private List<PendingRead> batch;
+  private InlineReads inline;
 
-  /** Create it on the event loop that will use it: batching happens on that loop only. */
+  /** Create it on the event loop that will use it: inline reads and batching happen on that loop only. */
   public StorageClient(Vertx vertx) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
+    this.eventLoop = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
+    // Until (unless) storage offers inline reads, every read goes through the bus.
+    vertx.eventBus().<InlineReads>request(Addresses.STORAGE_INLINE_READS, null)
+        .onSuccess(message -> inline = message.body());
   }
 
   public Future<ReadReply> read(List<KvOp> ops, long timeoutMs) {
-    if (Vertx.currentContext() != context || !batchable(ops)) {
+    if (Thread.currentThread() != eventLoop || !batchable(ops)) {
       return request(Addresses.STORAGE_READ, new ReadRequest(ops), timeoutMs);
+    }
+    if (inline != null) {
+      try {
+        ReadReply reply = inline.tryRead(ops);
+        if (reply != null) {
+          return Future.succeededFuture(reply);
+        }
+      } catch (CairnException e) {
+        return Future.failedFuture(e);
+      }
     }
     if (batch == null) {
       batch = new ArrayList<>();

@@ -7,6 +7,7 @@ import io.cairn.bus.AlarmRequest;
 import io.cairn.bus.CursorPage;
 import io.cairn.bus.CursorRequest;
 import io.cairn.bus.Event;
+import io.cairn.bus.InlineReads;
 import io.cairn.bus.StoreExport;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
@@ -23,6 +24,7 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
+import org.rocksdb.ReadTier;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -41,6 +43,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -86,6 +89,8 @@ public final class MvccStore implements AutoCloseable {
   private volatile boolean closed;
   private final Map<Long, Cursor> cursors = new ConcurrentHashMap<>();
   private final AtomicLong cursorIds = new AtomicLong();
+  private final LongAdder inlineAnswered = new LongAdder();
+  private final LongAdder inlineDeclined = new LongAdder();
   /** Held shared by every read and apply, exclusively by close: native handles are never freed under a caller. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
 
@@ -114,10 +119,29 @@ public final class MvccStore implements AutoCloseable {
       throw new RocksDBException("data format " + Encoding.longOf(format) + " is newer than the format this build "
           + "reads (" + FORMAT_VERSION + "); run a newer Cairn");
     }
+    writeMissingCounters();
     this.revision = Encoding.longOf(db.get(metaCf, META_REVISION));
     this.keyCount = Encoding.longOf(db.get(metaCf, META_KEY_COUNT));
     this.compactRevision = Encoding.longOf(db.get(metaCf, META_COMPACT_REVISION));
     this.appliedIndex = Encoding.longOf(db.get(metaCf, META_APPLIED_INDEX));
+  }
+
+  /**
+   * Every read looks the revision counters up in its snapshot. Stored as explicit zeros they are always found:
+   * RocksJava reports a missing key by throwing and catching a C++ exception inside the call, a few microseconds
+   * that every read of a store never compacted would pay.
+   */
+  private void writeMissingCounters() throws RocksDBException {
+    try (WriteBatch batch = new WriteBatch()) {
+      for (byte[] counter : List.of(META_REVISION, META_KEY_COUNT, META_COMPACT_REVISION, META_APPLIED_INDEX)) {
+        if (db.get(metaCf, counter) == null) {
+          batch.put(metaCf, counter, Encoding.longBytes(0));
+        }
+      }
+      if (batch.count() > 0) {
+        db.write(writeOptions, batch);
+      }
+    }
   }
 
   /** Format 1 had no history index: build it from the revision log. */
@@ -269,10 +293,78 @@ public final class MvccStore implements AutoCloseable {
     return viewOpen(view -> evaluateAll(view, ops));
   }
 
+  /** Thrown by an inline read's view when the read steps over more keys than its budget. */
+  private static final class BudgetSpent extends RuntimeException {
+    private static final BudgetSpent INSTANCE = new BudgetSpent();
+
+    private BudgetSpent() {
+      super("inline read budget spent", null, false, false);
+    }
+  }
+
+  /**
+   * Reads for an event loop: answered from memtables and the block cache only (RocksDB's block-cache read tier
+   * reports Incomplete instead of reading a file), stepping over at most {@code keyBudget} keys; everything else is
+   * declined. Point reads and small ranges, at any revision, and read-only transactions made of them qualify;
+   * filters, history, hashes and lease lookups always go to a reader. A budget of 0 declines everything.
+   */
+  public InlineReads inlineReads(int keyBudget) {
+    return ops -> {
+      ReadReply reply = keyBudget > 0 && ops.stream().allMatch(MvccStore::inlineable) ? readInline(ops, keyBudget)
+          : null;
+      (reply == null ? inlineDeclined : inlineAnswered).increment();
+      return reply;
+    };
+  }
+
+  private static boolean inlineable(KvOp op) {
+    if (op instanceof KvOp.Txn t) {
+      return !t.isWrite() && t.success().stream().allMatch(MvccStore::inlineable)
+          && t.failure().stream().allMatch(MvccStore::inlineable);
+    }
+    return op instanceof KvOp.Get || op instanceof KvOp.Range;
+  }
+
+  private ReadReply readInline(List<KvOp> ops, int keyBudget) {
+    // Never wait on the lifecycle lock from an event loop: if close holds it, a reader reports the closing.
+    if (!lifecycle.readLock().tryLock()) {
+      return null;
+    }
+    try {
+      if (closed) {
+        return null;
+      }
+      return viewOpen(true, keyBudget, view -> evaluateAll(view, ops));
+    } catch (BudgetSpent e) {
+      return null;
+    } catch (RocksDBException e) {
+      // Incomplete: the answer is on disk. Any other failure a reader meets again and reports in full.
+      return null;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Reads answered inline so far, and declined (sent to a reader). */
+  public long inlineReadsAnswered() {
+    return inlineAnswered.sum();
+  }
+
+  public long inlineReadsDeclined() {
+    return inlineDeclined.sum();
+  }
+
   /** Runs {@code work} on a view of one RocksDB snapshot, released afterwards. */
   private <T> T viewOpen(ViewWork<T> work) throws RocksDBException {
+    return viewOpen(false, 0, work);
+  }
+
+  private <T> T viewOpen(boolean memoryOnly, int keyBudget, ViewWork<T> work) throws RocksDBException {
     Snapshot snapshot = db.getSnapshot();
     try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot)) {
+      if (memoryOnly) {
+        ro.setReadTier(ReadTier.BLOCK_CACHE_TIER);
+      }
       long readRevision = Encoding.longOf(db.get(metaCf, ro, META_REVISION));
       long readCompactRevision = Encoding.longOf(db.get(metaCf, ro, META_COMPACT_REVISION));
       StoreView view = new StoreView() {
@@ -294,6 +386,14 @@ public final class MvccStore implements AutoCloseable {
 
         public StoreView.Families families() {
           return families;
+        }
+
+        private int budget = keyBudget;
+
+        public void visited() {
+          if (keyBudget > 0 && --budget < 0) {
+            throw BudgetSpent.INSTANCE;
+          }
         }
       };
       return work.apply(view);
@@ -412,7 +512,7 @@ public final class MvccStore implements AutoCloseable {
     if (java.nio.file.Files.exists(dataDir.resolve("db"))) {
       throw new java.io.IOException(dataDir.resolve("db") + " already exists");
     }
-    CairnConfig.Storage config = new CairnConfig.Storage(dataDir, 1, true, 1, 1, 8 << 20, Long.MAX_VALUE);
+    CairnConfig.Storage config = new CairnConfig.Storage(dataDir, 1, true, 1, 1, 8 << 20, Long.MAX_VALUE, 0);
     try (MvccStore store = open(config)) {
       List<ColumnFamilyHandle> families = store.exportedFamilies();
       WriteBatch[] batch = {new WriteBatch()};

@@ -85,6 +85,7 @@ final class Reads {
     boolean any = false;
     try (RocksIterator it = view.iterator(view.families().kv())) {
       for (it.seek(c.key()); it.isValid() && KeyRanges.before(it.key(), c.end()); it.next()) {
+        view.visited();
         any = true;
         if (!holds(c, Encoding.keyValue(it.key(), it.value(), withValue))) {
           return false;
@@ -157,12 +158,28 @@ final class Reads {
     return revision >= view.revision() ? 0 : revision;
   }
 
+  /** Whether [start, end) holds the start key alone: end is start followed by one zero byte. */
+  static boolean isSingleKey(byte[] start, byte[] end) {
+    return end.length == start.length + 1 && end[start.length] == 0
+        && Arrays.equals(start, 0, start.length, end, 0, start.length);
+  }
+
   /** Visits the keys of [start, end) with their stored values as of {@code at} (0: latest), in key order. */
   static void scan(StoreView view, byte[] start, byte[] end, long at, PairConsumer consumer)
       throws RocksDBException {
+    if (at == 0 && isSingleKey(start, end)) {
+      // [k, k\0) holds k alone: a point lookup (bloom filters, no iterator over every level) finds it
+      view.visited();
+      byte[] stored = view.get(view.families().kv(), start);
+      if (stored != null) {
+        consumer.accept(start, stored);
+      }
+      return;
+    }
     if (at == 0) {
       try (RocksIterator it = view.iterator(view.families().kv())) {
         for (it.seek(start); it.isValid() && KeyRanges.before(it.key(), end); it.next()) {
+          view.visited();
           if (!consumer.accept(it.key(), it.value())) {
             break;
           }
@@ -176,6 +193,7 @@ final class Reads {
       byte[] best = null;
       byte bestType = 0;
       for (it.seek(Encoding.historyBound(start)); it.isValid(); it.next()) {
+        view.visited();
         byte[] hk = it.key();
         if (groupKey == null || !Encoding.sameHistoryKey(groupKey, hk)) {
           if (groupKey != null && !emitVersion(view, groupKey, best, bestType, consumer)) {

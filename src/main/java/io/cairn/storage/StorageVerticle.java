@@ -20,6 +20,7 @@ import io.cairn.bus.WriteReply;
 import io.cairn.bus.WriteRequest;
 import io.cairn.config.CairnConfig;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AbstractVerticle;
@@ -51,6 +52,9 @@ public final class StorageVerticle extends AbstractVerticle {
   private static final String NAME = "storage-writer";
   private static final long LEASE_TICK_MS = 250;
   private static final long SIZE_CHECK_INTERVAL_NANOS = 250_000_000L;
+  private static final String INLINE_READS_HELP = "reads a front offered to answer on its event loop from memory "
+      + "(storage.inline-read-keys), by outcome: answered there, or declined (on disk, too large, not a plain read) "
+      + "and sent to a reader";
 
   /** A write waiting for its group commit; the reply goes to whoever asked (a bus message, or the lease clock). */
   private record PendingWrite(List<KvOp> ops, Promise<WriteReply> reply) {
@@ -106,6 +110,8 @@ public final class StorageVerticle extends AbstractVerticle {
           bus.<AlarmRequest>localConsumer(Addresses.STORAGE_ALARM, msg -> msg.reply(alarm(msg.body())));
           bus.<DefragmentRequest>localConsumer(Addresses.STORAGE_DEFRAGMENT, this::defragment);
           bus.localConsumer(Addresses.STORAGE_EXPORT, this::export);
+          bus.localConsumer(Addresses.STORAGE_INLINE_READS, msg -> msg.reply(store.inlineReads(
+              config.inlineReadKeys()), new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC)));
           Heartbeats.start(vertx, NAME);
           refreshSize();
           vertx.setPeriodic(1000, id -> refreshSize());
@@ -135,6 +141,14 @@ public final class StorageVerticle extends AbstractVerticle {
         .description("streaming reads holding a view of the store open").register(registry);
     Gauge.builder("cairn.storage.write.queue", pending, ArrayDeque::size)
         .description("write requests waiting for the next group commit").register(registry);
+    FunctionCounter.builder("cairn.storage.inline.reads", store, MvccStore::inlineReadsAnswered)
+        .tag("outcome", "answered")
+        .description(INLINE_READS_HELP)
+        .register(registry);
+    FunctionCounter.builder("cairn.storage.inline.reads", store, MvccStore::inlineReadsDeclined)
+        .tag("outcome", "declined")
+        .description(INLINE_READS_HELP)
+        .register(registry);
     groupSizes = DistributionSummary.builder("cairn.storage.group.commit.requests")
         .description("write requests committed together in one synced write batch").register(registry);
   }

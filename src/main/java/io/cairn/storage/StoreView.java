@@ -20,6 +20,9 @@ interface StoreView {
 
   Families families();
 
+  /** Called once for every key a scan steps over; a view with a key budget ends the read when it is spent. */
+  default void visited() {}
+
   /** The column families, named. */
   record Families(ColumnFamilyHandle kv, ColumnFamilyHandle rev, ColumnFamilyHandle hist, ColumnFamilyHandle lease,
                   ColumnFamilyHandle meta) {}
