@@ -5,6 +5,7 @@ import io.cairn.bus.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -78,10 +79,7 @@ public final class RpcGuard {
       if (fromDeadline > 0) {
         timeout = Math.min(timeout, fromDeadline);
       }
-      Promise<Resp> outcome = Promise.promise();
       long limit = timeout;
-      long timer = vertx.setTimer(limit, id -> outcome.tryFail(new CairnException(ErrorCode.DEADLINE_EXCEEDED,
-          "the request exceeded its deadline of " + limit + " ms; a write may still have been applied")));
       Future<Resp> answer;
       try {
         answer = handler.apply(message, new Call(limit));
@@ -91,19 +89,37 @@ public final class RpcGuard {
         LOG.error("{} failed", method, e);
         answer = Future.failedFuture(CairnException.from(e));
       }
-      answer.onComplete(outcome::tryComplete, outcome::tryFail);
+      if (answer.isComplete()) {
+        // answered on the spot (an inline read, a refusal): no deadline left to enforce
+        end(request, ticket, answer);
+        return;
+      }
+      Promise<Resp> outcome = Promise.promise();
+      long timer = vertx.setTimer(limit, id -> outcome.tryFail(deadlineExceeded(limit)));
+      // The storage request, sent first with the same limit, may time out a moment before the timer fires.
+      answer.onComplete(outcome::tryComplete, e -> outcome.tryFail(
+          CairnException.from(e).code() == ErrorCode.DEADLINE_EXCEEDED ? deadlineExceeded(limit) : e));
       outcome.future().onComplete(done -> {
         vertx.cancelTimer(timer);
-        if (done.succeeded()) {
-          respond(request, done.result());
-          ticket.finish(null);
-        } else {
-          CairnException e = CairnException.from(done.cause());
-          fail(request, e);
-          ticket.finish(e.code());
-        }
+        end(request, ticket, done);
       });
     });
+  }
+
+  private static CairnException deadlineExceeded(long limitMs) {
+    return new CairnException(ErrorCode.DEADLINE_EXCEEDED,
+        "the request exceeded its deadline of " + limitMs + " ms; a write may still have been applied");
+  }
+
+  private static <Req, Resp> void end(GrpcServerRequest<Req, Resp> request, Ticket ticket, AsyncResult<Resp> done) {
+    if (done.succeeded()) {
+      respond(request, done.result());
+      ticket.finish(null);
+    } else {
+      CairnException e = CairnException.from(done.cause());
+      fail(request, e);
+      ticket.finish(e.code());
+    }
   }
 
   /**
