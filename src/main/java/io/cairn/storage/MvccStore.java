@@ -67,6 +67,8 @@ public final class MvccStore implements AutoCloseable {
   private static final byte[] META_APPLIED_INDEX = ascii("applied_index");
   private static final byte[] META_ALARMS = ascii("alarms");
   private static final int COMPACTION_BATCH = 10_000;
+  private static final long MAX_TOTAL_WAL_BYTES = 128L << 20;
+  private static final int RECYCLED_WAL_FILES = 4;
 
   private final Path directory;
   private final RocksDB db;
@@ -181,7 +183,13 @@ public final class MvccStore implements AutoCloseable {
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
         .setMaxBackgroundJobs(2)
-        .setKeepLogFileNum(5);
+        .setKeepLogFileNum(5)
+        // The meta column family takes a few bytes every commit and would otherwise hold every write-ahead log
+        // file alive until its memtable filled: bounding the logs' total flushes it, so old logs retire.
+        .setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES)
+        // Retired logs are reused rather than deleted: overwriting a file of a settled size, a synced write
+        // needs no inode (size) update, which measured 0.23 -> 0.14 ms per fdatasync here.
+        .setRecycleLogFileNum(RECYCLED_WAL_FILES);
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try {
       java.nio.file.Files.createDirectories(dir);

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static io.cairn.Queries.get;
 import static io.cairn.Queries.range;
@@ -51,21 +52,31 @@ class InlineReadsTest {
   }
 
   @Test
-  void aReadOfDataOnlyOnDiskGoesToAReaderWhichBringsItIntoMemory() throws Exception {
+  void aReadOfDataOnlyOnDiskGoesToAReaderAndLaterOnesAreAnsweredFromMemory() throws Exception {
     try (TestServer first = TestServer.start(dataDir)) {
       first.call(QueryServiceGrpcClient.ExecuteQuery, request(set("cold", "key", "on disk"))).ok();
     }
-    // Reopening flushes what the log replayed into files, and the block cache starts empty.
+    // Reopened, the store has the value in files only (the block cache starts empty) or, for a moment after
+    // recovery, in a table still being written out.
     try (TestServer second = TestServer.start(dataDir)) {
       double answered = second.metric(ANSWERED);
       double declined = second.metric(DECLINED);
-      for (int i = 0; i < 2; i++) {
-        QueryResponse read = second.call(QueryServiceGrpcClient.ExecuteQuery, request(get("cold", "key"))).ok();
-        assertThat(read.getResult().getGet().getKv().getValue().toStringUtf8()).isEqualTo("on disk");
-      }
+      assertThat(readCold(second)).isEqualTo("on disk");
       assertThat(second.metric(DECLINED)).as("the first read needed the disk").isEqualTo(declined + 1);
-      assertThat(second.metric(ANSWERED)).as("the second found the block cached").isEqualTo(answered + 1);
+      assertThat(second.metric(ANSWERED)).isEqualTo(answered);
+
+      // The reader brought the blocks it read into the cache: reads come to be answered inline, always right.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (second.metric(ANSWERED) == answered && System.nanoTime() < deadline) {
+        assertThat(readCold(second)).isEqualTo("on disk");
+      }
+      assertThat(second.metric(ANSWERED)).as("a read answered from memory").isGreaterThan(answered);
     }
+  }
+
+  private static String readCold(TestServer server) throws Exception {
+    return server.call(QueryServiceGrpcClient.ExecuteQuery, request(get("cold", "key"))).ok().getResult().getGet()
+        .getKv().getValue().toStringUtf8();
   }
 
   @Test
