@@ -6,6 +6,8 @@ public final class Addresses {
 
   /** {@link WriteRequest} → {@link WriteReply}; consumed by the single StorageVerticle (group commit). */
   public static final String STORAGE_WRITE = "cairn.storage.write";
+  /** {@link WriteBatch} → {@link WriteBatchReply}; consumed by the StorageVerticle, every request in one queue. */
+  public static final String STORAGE_WRITE_BATCH = "cairn.storage.write.batch";
   /** {@link ReadRequest} → {@link ReadReply}; consumed by the StorageReaderVerticle instances. */
   public static final String STORAGE_READ = "cairn.storage.read";
   /** {@link ReadBatch} → {@link ReadBatchReply}; consumed by the StorageReaderVerticle instances. */

@@ -14,7 +14,8 @@ import java.util.List;
 public final class LocalCodec<T> implements MessageCodec<T, T> {
 
   private static final List<Class<?>> MESSAGE_TYPES = List.of(
-      ReadRequest.class, ReadReply.class, ReadBatch.class, ReadBatchReply.class, WriteRequest.class, WriteReply.class, StorageStatus.class,
+      ReadRequest.class, ReadReply.class, ReadBatch.class, ReadBatchReply.class, WriteRequest.class, WriteReply.class,
+      WriteBatch.class, WriteBatchReply.class, StorageStatus.class,
       ClusterInfo.class, CommittedEvents.class, LeaseQuery.KeepAlive.class, LeaseQuery.TimeToLive.class,
       LeaseQuery.ListAll.class, LeaseAnswer.class, AlarmRequest.class, AlarmReply.class, DefragmentRequest.class,
       CursorRequest.Open.class, CursorRequest.Next.class, CursorRequest.Close.class, CursorPage.class,

@@ -16,6 +16,8 @@ import io.cairn.bus.ReadBatchReply;
 import io.cairn.bus.ReadReply;
 import io.cairn.bus.ReadRequest;
 import io.cairn.bus.StorageStatus;
+import io.cairn.bus.WriteBatch;
+import io.cairn.bus.WriteBatchReply;
 import io.cairn.bus.WriteReply;
 import io.cairn.bus.WriteRequest;
 import io.vertx.core.Context;
@@ -27,25 +29,25 @@ import io.vertx.core.eventbus.Message;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The fronts' way to storage: event-bus requests, failures translated into {@link CairnException}. A short read is
  * first offered to the store's {@link InlineReads}, answered right here on the event loop when it is small and in
- * memory. Short reads it declines, issued in the same event-loop turn, travel together as one {@link ReadBatch}:
- * one bus hop and one reader wake-up for all of them, which is most of what a point read costs.
+ * memory. Short reads it declines, and writes, issued in the same event-loop turn travel together as one {@link
+ * ReadBatch} or {@link WriteBatch}: one bus hop, one wake-up and one reply for all of them.
  */
 public final class StorageClient {
 
-  /** Most reads one batch carries; a full batch leaves at once. */
+  /** Most requests one batch carries; a full batch leaves at once. */
   static final int MAX_BATCH = 256;
-
-  private record PendingRead(List<KvOp> ops, Promise<ReadReply> reply, long timeoutMs) {}
 
   private final Vertx vertx;
   private final Context context;
   /** The context's event loop: requests run on duplicates of the verticle's context, so compare threads. */
   private final Thread eventLoop;
-  private List<PendingRead> batch;
+  private final Batcher<ReadReply> reads;
+  private final Batcher<WriteReply> writes;
   private InlineReads inline;
 
   /** Create it on the event loop that will use it: inline reads and batching happen on that loop only. */
@@ -53,6 +55,10 @@ public final class StorageClient {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.eventLoop = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
+    this.reads = new Batcher<>(Addresses.STORAGE_READ, ReadRequest::new, Addresses.STORAGE_READ_BATCH,
+        ReadBatch::new, reply -> ((ReadBatchReply) reply).outcomes());
+    this.writes = new Batcher<>(Addresses.STORAGE_WRITE, WriteRequest::new, Addresses.STORAGE_WRITE_BATCH,
+        WriteBatch::new, reply -> ((WriteBatchReply) reply).outcomes());
     // Until (unless) storage offers inline reads, every read goes through the bus.
     vertx.eventBus().<InlineReads>request(Addresses.STORAGE_INLINE_READS, null)
         .onSuccess(message -> inline = message.body());
@@ -72,16 +78,7 @@ public final class StorageClient {
         return Future.failedFuture(e);
       }
     }
-    if (batch == null) {
-      batch = new ArrayList<>();
-      context.runOnContext(v -> flush());
-    }
-    Promise<ReadReply> reply = Promise.promise();
-    batch.add(new PendingRead(ops, reply, timeoutMs));
-    if (batch.size() >= MAX_BATCH) {
-      flush();
-    }
-    return reply.future();
+    return reads.add(ops, timeoutMs);
   }
 
   /** Scans of unknown length (hashes, history pages) go alone, so they never hold up the short reads. */
@@ -89,41 +86,81 @@ public final class StorageClient {
     return ops.stream().noneMatch(op -> op instanceof KvOp.Hash || op instanceof KvOp.History);
   }
 
-  private void flush() {
-    List<PendingRead> reads = batch;
-    batch = null;
-    if (reads == null || reads.isEmpty()) {
-      return;
+  public Future<WriteReply> write(List<KvOp> ops, long timeoutMs) {
+    if (Thread.currentThread() != eventLoop) {
+      return request(Addresses.STORAGE_WRITE, new WriteRequest(ops), timeoutMs);
     }
-    if (reads.size() == 1) {
-      PendingRead only = reads.get(0);
-      request(Addresses.STORAGE_READ, new ReadRequest(only.ops()), only.timeoutMs())
-          .onComplete(ar -> only.reply().handle(ar.map(r -> (ReadReply) r)));
-      return;
-    }
-    List<List<KvOp>> requests = new ArrayList<>(reads.size());
-    long timeout = 0;
-    for (PendingRead r : reads) {
-      requests.add(r.ops());
-      timeout = Math.max(timeout, r.timeoutMs());
-    }
-    this.<ReadBatchReply>request(Addresses.STORAGE_READ_BATCH, new ReadBatch(requests), timeout)
-        .onComplete(ar -> {
-          for (int i = 0; i < reads.size(); i++) {
-            Promise<ReadReply> reply = reads.get(i).reply();
-            if (ar.failed()) {
-              reply.fail(ar.cause());
-            } else if (ar.result().outcomes().get(i) instanceof ReadReply r) {
-              reply.complete(r);
-            } else {
-              reply.fail((Throwable) ar.result().outcomes().get(i));
-            }
-          }
-        });
+    return writes.add(ops, timeoutMs);
   }
 
-  public Future<WriteReply> write(List<KvOp> ops, long timeoutMs) {
-    return request(Addresses.STORAGE_WRITE, new WriteRequest(ops), timeoutMs);
+  /** Requests of one kind gathered during an event-loop turn and sent when it ends (or when MAX_BATCH fill it). */
+  private final class Batcher<R> {
+    private record Pending<R>(List<KvOp> ops, Promise<R> reply, long timeoutMs) {}
+
+    private final String singleAddress;
+    private final Function<List<KvOp>, Object> single;
+    private final String batchAddress;
+    private final Function<List<List<KvOp>>, Object> batch;
+    private final Function<Object, List<Object>> outcomes;
+    private List<Pending<R>> pending;
+
+    Batcher(String singleAddress, Function<List<KvOp>, Object> single, String batchAddress,
+            Function<List<List<KvOp>>, Object> batch, Function<Object, List<Object>> outcomes) {
+      this.singleAddress = singleAddress;
+      this.single = single;
+      this.batchAddress = batchAddress;
+      this.batch = batch;
+      this.outcomes = outcomes;
+    }
+
+    Future<R> add(List<KvOp> ops, long timeoutMs) {
+      if (pending == null) {
+        pending = new ArrayList<>();
+        context.runOnContext(v -> flush());
+      }
+      Promise<R> reply = Promise.promise();
+      pending.add(new Pending<>(ops, reply, timeoutMs));
+      if (pending.size() >= MAX_BATCH) {
+        flush();
+      }
+      return reply.future();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void flush() {
+      List<Pending<R>> sent = pending;
+      pending = null;
+      if (sent == null || sent.isEmpty()) {
+        return;
+      }
+      if (sent.size() == 1) {
+        Pending<R> only = sent.get(0);
+        StorageClient.this.<R>request(singleAddress, single.apply(only.ops()), only.timeoutMs())
+            .onComplete(only.reply());
+        return;
+      }
+      List<List<KvOp>> requests = new ArrayList<>(sent.size());
+      long timeout = 0;
+      for (Pending<R> p : sent) {
+        requests.add(p.ops());
+        timeout = Math.max(timeout, p.timeoutMs());
+      }
+      request(batchAddress, batch.apply(requests), timeout).onComplete(ar -> {
+        for (int i = 0; i < sent.size(); i++) {
+          Promise<R> reply = sent.get(i).reply();
+          if (ar.failed()) {
+            reply.fail(ar.cause());
+            continue;
+          }
+          Object outcome = outcomes.apply(ar.result()).get(i);
+          if (outcome instanceof Throwable failure) {
+            reply.fail(failure);
+          } else {
+            reply.complete((R) outcome);
+          }
+        }
+      });
+    }
   }
 
   /** One step of a streaming read; a page, or null for a close. */

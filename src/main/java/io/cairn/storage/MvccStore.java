@@ -697,16 +697,19 @@ public final class MvccStore implements AutoCloseable {
         }
       };
       for (List<KvOp> ops : requests) {
-        batch.setSavePoint();
+        boolean savePoint = needsSavePoint(ops);
+        if (savePoint) {
+          batch.setSavePoint();
+        }
         Applier applier = new Applier(batch, view, rev[0] + 1);
         try {
           List<KvResult> results = applier.applyAll(ops);
           if (applier.dirty) {
             dirty = true;
             applied++;
+          }
+          if (savePoint) {
             batch.popSavePoint();
-          } else {
-            batch.rollbackToSavePoint();
           }
           if (applier.changed) {
             rev[0]++;
@@ -717,7 +720,9 @@ public final class MvccStore implements AutoCloseable {
           revoked.addAll(applier.revokedLeases);
           outcomes.add(new WriteReply(rev[0], results));
         } catch (CairnException e) {
-          batch.rollbackToSavePoint();
+          if (savePoint) {
+            batch.rollbackToSavePoint();
+          }
           outcomes.add(e);
         }
       }
@@ -732,6 +737,19 @@ public final class MvccStore implements AutoCloseable {
       }
     }
     return new Applied(outcomes, revision, events, granted, revoked);
+  }
+
+  /**
+   * Whether a refused request could leave writes behind in the batch. A lone put, delete, lease grant or revoke
+   * checks everything before it writes, so it needs no save point (two native calls less per request).
+   */
+  private static boolean needsSavePoint(List<KvOp> ops) {
+    if (ops.size() != 1) {
+      return true;
+    }
+    KvOp op = ops.get(0);
+    return !(op instanceof KvOp.Put || op instanceof KvOp.Delete || op instanceof KvOp.LeaseGrant
+        || op instanceof KvOp.LeaseRevoke);
   }
 
   /**

@@ -16,6 +16,8 @@ import io.cairn.bus.LeaseAnswer;
 import io.cairn.bus.LeaseQuery;
 import io.cairn.bus.MvccErrors;
 import io.cairn.bus.StorageStatus;
+import io.cairn.bus.WriteBatch;
+import io.cairn.bus.WriteBatchReply;
 import io.cairn.bus.WriteReply;
 import io.cairn.bus.WriteRequest;
 import io.cairn.config.CairnConfig;
@@ -36,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -105,6 +108,7 @@ public final class StorageVerticle extends AbstractVerticle {
           registerMetrics();
           var bus = vertx.eventBus();
           bus.<WriteRequest>localConsumer(Addresses.STORAGE_WRITE, this::enqueue);
+          bus.<WriteBatch>localConsumer(Addresses.STORAGE_WRITE_BATCH, this::enqueueBatch);
           bus.localConsumer(Addresses.STORAGE_STATUS, msg -> msg.reply(status()));
           bus.<LeaseQuery>localConsumer(Addresses.STORAGE_LEASE, this::answerLease);
           bus.<AlarmRequest>localConsumer(Addresses.STORAGE_ALARM, msg -> msg.reply(alarm(msg.body())));
@@ -221,7 +225,39 @@ public final class StorageVerticle extends AbstractVerticle {
     }
   }
 
+  /**
+   * Queues every request of the batch before the next commit starts, so that they can share it, and answers once
+   * all of them have an outcome.
+   */
+  private void enqueueBatch(Message<WriteBatch> message) {
+    List<List<KvOp>> requests = message.body().requests();
+    Object[] outcomes = new Object[requests.size()];
+    int[] unanswered = {requests.size()};
+    for (int i = 0; i < requests.size(); i++) {
+      int index = i;
+      Promise<WriteReply> reply = Promise.promise();
+      reply.future().onComplete(ar -> {
+        outcomes[index] = ar.succeeded() ? ar.result() : CairnException.from(ar.cause());
+        if (--unanswered[0] == 0) {
+          message.reply(new WriteBatchReply(Arrays.asList(outcomes)));
+        }
+      });
+      try {
+        queue(chooseLeaseIds(requests.get(i)), reply);
+      } catch (CairnException e) {
+        reply.fail(e);
+      }
+    }
+    commitNext();
+  }
+
   private void submit(List<KvOp> ops, Promise<WriteReply> reply) {
+    queue(ops, reply);
+    commitNext();
+  }
+
+  /** Admits a write into the queue, or refuses it (shutting down, queue full, out of space). */
+  private void queue(List<KvOp> ops, Promise<WriteReply> reply) {
     if (drained != null) {
       throw new CairnException(ErrorCode.UNAVAILABLE, "the server is shutting down; retry on another member");
     }
@@ -233,7 +269,6 @@ public final class StorageVerticle extends AbstractVerticle {
       throw MvccErrors.noSpace();
     }
     pending.add(new PendingWrite(ops, reply));
-    commitNext();
   }
 
   /** A lease grant without an id gets a fresh positive one here, where every lease is known. */
