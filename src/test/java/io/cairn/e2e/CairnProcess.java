@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +74,17 @@ final class CairnProcess implements AutoCloseable {
         "--http-port", "0", "--set", "front.instances=2", "--set", "storage.readers=2"));
     args.addAll(List.of(extra));
     CairnProcess p = runWithJvmOptions(jvmOptions, args.toArray(String[]::new));
+    p.ports.get(60, TimeUnit.SECONDS);
+    return p;
+  }
+
+  /** Starts a server through the launch script {@code bin/cairn}, with more environment, on free ports. */
+  static CairnProcess startWithLaunchScript(Map<String, String> environment, Path dataDir) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder("bin/cairn", "start", "--data-dir", dataDir.toString(),
+        "--grpc-port", "0", "--http-port", "0").redirectErrorStream(true);
+    builder.environment().put("CAIRN_JAR", jar().toString());
+    builder.environment().putAll(environment);
+    CairnProcess p = new CairnProcess(builder.start());
     p.ports.get(60, TimeUnit.SECONDS);
     return p;
   }

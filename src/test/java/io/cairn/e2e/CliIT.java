@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static io.cairn.Queries.request;
@@ -75,6 +76,17 @@ class CliIT {
       server.process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
       assertThat(server.waitForExit()).isZero();
       assertThat(server.output).anySatisfy(line -> assertThat(line).startsWith("{").contains("stopped cleanly"));
+    }
+  }
+
+  @Test
+  void theLaunchScriptRunsTheServerOnG1UnderItsHeapCeiling() throws Exception {
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "256m"),
+        dir.resolve("data"))) {
+      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("jvm_memory_max_bytes{area=\"heap\",id=\"G1 Old Gen\"} 2.68435456E8");
     }
   }
 }
