@@ -38,8 +38,7 @@ public final class RpcGuard {
   private final int maxPerConnection;
   private final int maxPerInstance;
   private final Map<HttpConnection, int[]> inflightByConnection = new WeakHashMap<>();
-  private final Map<String, Timer> timers = new HashMap<>();
-  private final Map<String, Counter> counters = new HashMap<>();
+  private final Map<String, MethodMeters> meters = new HashMap<>();
   private int inflight;
 
   public RpcGuard(Vertx vertx, MeterRegistry registry, int maxPerConnection, int maxPerInstance) {
@@ -191,7 +190,7 @@ public final class RpcGuard {
       if (!finished) {
         finished = true;
         RpcGuard.this.finish(perConnection);
-        record(method, code == null ? "OK" : code.name(), start);
+        record(method, code, start);
       }
     }
   }
@@ -203,7 +202,7 @@ public final class RpcGuard {
 
   private <Req, Resp> void reject(GrpcServerRequest<Req, Resp> request, String method, long start, String message) {
     fail(request, new CairnException(ErrorCode.RESOURCE_EXHAUSTED, message));
-    record(method, ErrorCode.RESOURCE_EXHAUSTED.name(), start);
+    record(method, ErrorCode.RESOURCE_EXHAUSTED, start);
   }
 
   private static <Req, Resp> void respond(GrpcServerRequest<Req, Resp> request, Resp response) {
@@ -223,14 +222,35 @@ public final class RpcGuard {
     }
   }
 
-  private void record(String method, String code, long startNanos) {
-    counters.computeIfAbsent(method + ' ' + code, k -> Counter.builder("cairn.rpc.requests")
-            .description("RPCs answered, by method and gRPC status")
-            .tag("method", method).tag("code", code).register(registry))
-        .increment();
-    timers.computeIfAbsent(method, m -> Timer.builder("cairn.rpc.duration")
-            .description("RPC latency from request to answer").tag("method", m)
-            .publishPercentileHistogram().register(registry))
-        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  /** One method's meters: its latency timer and a request counter per status, made on first use. */
+  private final class MethodMeters {
+    private final String method;
+    private final Timer duration;
+    /** Index 0 counts OK; index 1 + ordinal counts each {@link ErrorCode}. */
+    private final Counter[] requests = new Counter[ErrorCode.values().length + 1];
+
+    MethodMeters(String method) {
+      this.method = method;
+      this.duration = Timer.builder("cairn.rpc.duration").description("RPC latency from request to answer")
+          .tag("method", method).publishPercentileHistogram().register(registry);
+    }
+
+    Counter requests(ErrorCode code) {
+      int index = code == null ? 0 : code.ordinal() + 1;
+      Counter counter = requests[index];
+      if (counter == null) {
+        counter = Counter.builder("cairn.rpc.requests").description("RPCs answered, by method and gRPC status")
+            .tag("method", method).tag("code", code == null ? "OK" : code.name()).register(registry);
+        requests[index] = counter;
+      }
+      return counter;
+    }
+  }
+
+  /** Counts the answer by method and status and records its latency; a few array and map reads per request. */
+  private void record(String method, ErrorCode code, long startNanos) {
+    MethodMeters m = meters.computeIfAbsent(method, MethodMeters::new);
+    m.requests(code).increment();
+    m.duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
 }
