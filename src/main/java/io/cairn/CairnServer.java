@@ -103,11 +103,13 @@ public final class CairnServer {
           fronts.add(front);
           return front;
         }, config.front().instances()))
-        .onSuccess(v -> LOG.info("Cairn {} started: gRPC {}:{}, HTTP {}:{}, data {}, fronts {}, readers {}, sync {}, transport {}",
+        .onSuccess(v -> LOG.info("Cairn {} started: gRPC {}:{}, HTTP {}:{}, data {}, fronts {}, readers {}, sync {}, "
+                + "transport {}",
             Version.VERSION, config.grpc().host(), grpcPort(), config.http().host(), httpPort(),
             config.storage().dataDir(), config.front().instances(), config.storage().readers(),
             config.storage().sync() ? "on" : "OFF (acknowledged writes may be lost on a crash)",
-            vertx.isNativeTransportEnabled() ? "native epoll" : "Java NIO (" + vertx.unavailableNativeTransportCause() + ")"));
+            vertx.isNativeTransportEnabled() ? "native epoll"
+                : "Java NIO (" + vertx.unavailableNativeTransportCause() + ")"));
   }
 
   private Future<Void> deploy(Supplier<Verticle> verticle, int instances) {

@@ -86,6 +86,7 @@ class InlineReadsTest {
       QueryResponse read = server.call(QueryServiceGrpcClient.ExecuteQuery, request(get("off", "key"))).ok();
       assertThat(read.getResult().getGet().getKv().getValue().toStringUtf8()).isEqualTo("value");
       assertThat(server.metric(ANSWERED)).isZero();
+      assertThat(server.metric(DECLINED)).as("nothing is even offered").isZero();
     }
   }
 }
