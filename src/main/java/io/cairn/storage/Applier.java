@@ -7,6 +7,7 @@ import io.cairn.bus.KeyValue;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.MvccErrors;
+import org.rocksdb.AbstractWriteBatch;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatchWithIndex;
@@ -21,6 +22,8 @@ import java.util.List;
 final class Applier {
 
   private final WriteBatchWithIndex batch;
+  /** Where history entries go: the indexed batch, or its plain batch when nothing in the group reads history. */
+  private final AbstractWriteBatch history;
   private final StoreView view;
   private final StoreView.Families cf;
   private final long rev;
@@ -34,8 +37,9 @@ final class Applier {
   final List<long[]> grantedLeases = new ArrayList<>();
   final List<Long> revokedLeases = new ArrayList<>();
 
-  Applier(WriteBatchWithIndex batch, StoreView view, long rev) {
+  Applier(WriteBatchWithIndex batch, AbstractWriteBatch history, StoreView view, long rev) {
     this.batch = batch;
+    this.history = history;
     this.view = view;
     this.cf = view.families();
     this.rev = rev;
@@ -182,8 +186,8 @@ final class Applier {
 
   private void record(byte[] key, byte type, byte[] event) throws RocksDBException {
     int s = sub++;
-    batch.put(cf.rev(), Encoding.revisionKey(rev, s), event);
-    batch.put(cf.hist(), Encoding.historyKey(key, rev, s), new byte[] {type});
+    history.put(cf.rev(), Encoding.revisionKey(rev, s), event);
+    history.put(cf.hist(), Encoding.historyKey(key, rev, s), new byte[] {type});
     changed = true;
     dirty = true;
   }

@@ -15,6 +15,7 @@ import io.cairn.bus.MvccErrors;
 import io.cairn.bus.ReadReply;
 import io.cairn.bus.WriteReply;
 import io.cairn.config.CairnConfig;
+import org.rocksdb.AbstractWriteBatch;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -675,6 +676,9 @@ public final class MvccStore implements AutoCloseable {
     List<long[]> granted = new ArrayList<>();
     List<Long> revoked = new ArrayList<>();
     try (WriteBatchWithIndex batch = new WriteBatchWithIndex(true); ReadOptions ro = new ReadOptions()) {
+      // Indexing an entry costs more than writing it. History is only read back by historical reads, so unless the
+      // group has one, its history entries go to the batch unindexed (a rollback to a save point indexes them).
+      AbstractWriteBatch history = requests.stream().anyMatch(MvccStore::readsHistory) ? batch : batch.getWriteBatch();
       StoreView view = new StoreView() {
         public byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
           return batch.getFromBatchAndDB(db, cf, ro, key);
@@ -701,7 +705,7 @@ public final class MvccStore implements AutoCloseable {
         if (savePoint) {
           batch.setSavePoint();
         }
-        Applier applier = new Applier(batch, view, rev[0] + 1);
+        Applier applier = new Applier(batch, history, view, rev[0] + 1);
         try {
           List<KvResult> results = applier.applyAll(ops);
           if (applier.dirty) {
@@ -737,6 +741,18 @@ public final class MvccStore implements AutoCloseable {
       }
     }
     return new Applied(outcomes, revision, events, granted, revoked);
+  }
+
+  /** Whether a request reads the {@code rev} or {@code hist} families: at a past revision, history, hash. */
+  private static boolean readsHistory(List<KvOp> ops) {
+    for (KvOp op : ops) {
+      if (op instanceof KvOp.Range r && r.revision() != 0 || op instanceof KvOp.Filter f && f.revision() != 0
+          || op instanceof KvOp.History || op instanceof KvOp.Hash
+          || op instanceof KvOp.Txn t && (readsHistory(t.success()) || readsHistory(t.failure()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
