@@ -10,6 +10,7 @@ import io.cairn.storage.StorageVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Future;
 import io.vertx.core.Verticle;
 import io.vertx.core.Vertx;
@@ -95,7 +96,8 @@ public final class CairnServer {
     // Port 0 means "any free port"; a negative port makes every front instance share the same free port.
     int grpcPort = config.grpc().port() == 0 ? -1 : config.grpc().port();
     return deploy(() -> new ClusterVerticle(config.storage().dataDir(), "default"), 1)
-        .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(), registry), 1))
+        .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(), registry),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .compose(v -> deploy(() -> new SnapshotVerticle(config.snapshot(), registry), 1))
         .compose(v -> deploy(() -> ops = new OpsHttpVerticle(config, registry), 1))
         .compose(v -> deploy(() -> {
@@ -113,7 +115,11 @@ public final class CairnServer {
   }
 
   private Future<Void> deploy(Supplier<Verticle> verticle, int instances) {
-    return vertx.deployVerticle(verticle::get, new DeploymentOptions().setInstances(instances))
+    return deploy(verticle, new DeploymentOptions().setInstances(instances));
+  }
+
+  private Future<Void> deploy(Supplier<Verticle> verticle, DeploymentOptions options) {
+    return vertx.deployVerticle(verticle::get, options)
         .onSuccess(deployments::add)
         .mapEmpty();
   }
