@@ -32,6 +32,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.shareddata.LocalMap;
 import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +82,7 @@ public final class StorageVerticle extends AbstractVerticle {
   private volatile long dbSizeBytes;
   private long lastSizeCheckNanos;
   private DistributionSummary groupSizes;
+  private LocalMap<String, Long> heartbeats;
 
   public StorageVerticle(CairnConfig.Storage config, Duration cursorIdleTimeout, MeterRegistry registry) {
     this.config = config;
@@ -120,6 +122,7 @@ public final class StorageVerticle extends AbstractVerticle {
           bus.localConsumer(Addresses.STORAGE_INLINE_READS, msg -> msg.reply(config.inlineReadKeys() == 0 ? null
               : store.inlineReads(config.inlineReadKeys()),
               new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC)));
+          heartbeats = Heartbeats.stamps(vertx);
           Heartbeats.start(vertx, NAME);
           refreshSize();
           vertx.setPeriodic(1000, id -> refreshSize());
@@ -342,6 +345,7 @@ public final class StorageVerticle extends AbstractVerticle {
     }
     groupSizes.record(group.size());
     MvccStore.Applied applied;
+    Heartbeats.busy(heartbeats, NAME);
     try {
       applied = store.apply(requests);
     } catch (RocksDBException | RuntimeException e) {
@@ -350,6 +354,8 @@ public final class StorageVerticle extends AbstractVerticle {
       committing = false;
       commitNext();
       return;
+    } finally {
+      Heartbeats.stamp(heartbeats, NAME);
     }
     committing = false;
     long now = System.nanoTime();
@@ -493,8 +499,8 @@ public final class StorageVerticle extends AbstractVerticle {
   public void stop(Promise<Void> stopPromise) {
     drained = Promise.promise();
     commitNext();
-    Heartbeats.stop(vertx, NAME);
     drained.future()
+        .onComplete(v -> Heartbeats.stop(vertx, NAME))
         .compose(v -> store == null ? Future.<Void>succeededFuture() : vertx.executeBlocking(() -> {
           store.close();
           return null;
