@@ -363,6 +363,14 @@ public final class MvccStore implements AutoCloseable {
     return inlineDeclined.sum();
   }
 
+  /**
+   * The revision counters as read at one RocksDB sequence number. A snapshot at the same sequence number sees the
+   * same data, so while nothing is written, reads skip reading the counters again (two lookups per read).
+   */
+  private record RevisionsAt(long sequence, long revision, long compactRevision) {}
+
+  private volatile RevisionsAt lastRevisions = new RevisionsAt(-1, 0, 0);
+
   /** Runs {@code work} on a view of one RocksDB snapshot, released afterwards. */
   private <T> T viewOpen(ViewWork<T> work) throws RocksDBException {
     return viewOpen(false, 0, work);
@@ -374,8 +382,15 @@ public final class MvccStore implements AutoCloseable {
       if (memoryOnly) {
         ro.setReadTier(ReadTier.BLOCK_CACHE_TIER);
       }
-      long readRevision = Encoding.longOf(db.get(metaCf, ro, META_REVISION));
-      long readCompactRevision = Encoding.longOf(db.get(metaCf, ro, META_COMPACT_REVISION));
+      long sequence = snapshot.getSequenceNumber();
+      RevisionsAt revisions = lastRevisions;
+      if (revisions.sequence() != sequence) {
+        revisions = new RevisionsAt(sequence, Encoding.longOf(db.get(metaCf, ro, META_REVISION)),
+            Encoding.longOf(db.get(metaCf, ro, META_COMPACT_REVISION)));
+        lastRevisions = revisions;
+      }
+      long readRevision = revisions.revision();
+      long readCompactRevision = revisions.compactRevision();
       StoreView view = new StoreView() {
         public byte[] get(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
           return db.get(cf, ro, key);
