@@ -49,7 +49,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * while one synced RocksDB write is in progress, the requests that arrive queue up behind it on this verticle's
  * context and go together into the next one, so a sync is shared by every writer waiting for it and durability
  * does not serialize throughput. It commits on its own thread, where blocking is allowed: a write reaches its sync
- * in one thread hand-off instead of three. It also keeps the lease clock (expiring leases through the same queue),
+ * in one thread hand-off instead of two. It also keeps the lease clock (expiring leases through the same queue),
  * the alarms and the space quota, and publishes every commit's events for watchers.
  */
 public final class StorageVerticle extends AbstractVerticle {
