@@ -317,11 +317,6 @@ public final class StorageVerticle extends AbstractVerticle {
   }
 
   private void commit() {
-    if (pending.isEmpty()) {
-      committing = false;
-      commitNext();
-      return;
-    }
     if (pending.peek().isCompaction()) {
       PendingWrite compaction = pending.poll();
       long target = ((KvOp.Compact) compaction.ops().get(0)).revision();
@@ -344,20 +339,29 @@ public final class StorageVerticle extends AbstractVerticle {
       requests.add(write.ops());
     }
     groupSizes.record(group.size());
-    MvccStore.Applied applied;
+    MvccStore.Applied applied = null;
+    CairnException failure = null;
     Heartbeats.busy(heartbeats, NAME);
     try {
       applied = store.apply(requests);
     } catch (RocksDBException | RuntimeException e) {
-      CairnException failure = failure(e, group.size());
-      group.forEach(w -> w.reply().fail(failure));
-      committing = false;
-      commitNext();
-      return;
+      failure = failure(e, group.size());
     } finally {
       Heartbeats.stamp(heartbeats, NAME);
     }
     committing = false;
+    if (failure == null) {
+      answer(group, applied);
+    } else {
+      for (PendingWrite write : group) {
+        write.reply().fail(failure);
+      }
+    }
+    commitNext();
+  }
+
+  /** Gives each request of a committed group its outcome and tells the lease clock and watchers what changed. */
+  private void answer(List<PendingWrite> group, MvccStore.Applied applied) {
     long now = System.nanoTime();
     applied.grantedLeases().forEach(g -> leaseClock.granted(g[0], g[1], now));
     applied.revokedLeases().forEach(leaseClock::revoked);
@@ -375,7 +379,6 @@ public final class StorageVerticle extends AbstractVerticle {
     if (now - lastSizeCheckNanos > SIZE_CHECK_INTERVAL_NANOS) {
       refreshSize();
     }
-    commitNext();
   }
 
   private static CairnException failure(Throwable cause, int requests) {
