@@ -316,7 +316,8 @@ public final class SnapshotFile {
     return d.digest();
   }
 
-  static MessageDigest sha256() {
+  /** A fresh SHA-256 digest: the one checksum of snapshot files and of snapshots streamed to etcd clients. */
+  public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

@@ -27,6 +27,7 @@ import io.cairn.proto.etcd.SnapshotRequest;
 import io.cairn.proto.etcd.SnapshotResponse;
 import io.cairn.proto.etcd.StatusRequest;
 import io.cairn.proto.etcd.StatusResponse;
+import io.cairn.snapshot.SnapshotFile;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
@@ -34,7 +35,6 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.Service;
 
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 import java.util.List;
 
@@ -78,7 +78,7 @@ final class EtcdMaintenanceService implements Service {
    * accepts a saved file only when its size is a multiple of 512 plus the 32 checksum bytes.
    */
   private void snapshot(GrpcServerRequest<SnapshotRequest, SnapshotResponse> request) {
-    MessageDigest digest = sha256();
+    MessageDigest digest = SnapshotFile.sha256();
     ctx.guard().serverStream(request, message -> {
       ctx.requireLeader(request);
       return new SnapshotSender<>(ctx.vertx(), request, SNAPSHOT_CHUNK,
@@ -102,14 +102,6 @@ final class EtcdMaintenanceService implements Service {
   }
 
   private static final int SNAPSHOT_CHUNK = 32 * 1024;
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
-  }
 
   private Future<StatusResponse> status(StatusRequest request, RpcGuard.Call call) {
     return storage.status().map(s -> {
