@@ -56,7 +56,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     StorageClient storage = new StorageClient(vertx);
-    RpcGuard guard = new RpcGuard(registry, config.front().maxInflightPerConnection(),
+    RpcGuard guard = new RpcGuard(vertx, registry, config.front().maxInflightPerConnection(),
         config.front().maxInflight());
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(Message::body)

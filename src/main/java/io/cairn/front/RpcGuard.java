@@ -5,9 +5,6 @@ import io.cairn.bus.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.netty.util.HashedWheelTimer;
-import io.netty.util.Timeout;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -36,22 +33,17 @@ public final class RpcGuard {
   private static final Logger LOG = LoggerFactory.getLogger(RpcGuard.class);
   /** Longest a request may wait on storage when neither the client nor the request sets a deadline. */
   public static final long DEFAULT_TIMEOUT_MS = 30_000;
-  /**
-   * Watches the deadlines of every server's requests in flight, to within one 10 ms tick. Arming and cancelling
-   * one is two queue insertions, where a Vert.x timer per request cost the event loop a scheduled-task insertion
-   * and removal and a map update each.
-   */
-  private static final HashedWheelTimer DEADLINES =
-      new HashedWheelTimer(new DefaultThreadFactory("cairn-deadlines", true), 10, TimeUnit.MILLISECONDS);
-
   private final MeterRegistry registry;
+  private final Deadlines deadlines;
   private final int maxPerConnection;
   private final int maxPerInstance;
   private final Map<HttpConnection, int[]> inflightByConnection = new WeakHashMap<>();
   private final Map<String, MethodMeters> meters = new HashMap<>();
   private int inflight;
 
-  public RpcGuard(MeterRegistry registry, int maxPerConnection, int maxPerInstance) {
+  /** Create it on the event loop that serves the calls it guards. */
+  public RpcGuard(Vertx vertx, MeterRegistry registry, int maxPerConnection, int maxPerInstance) {
+    this.deadlines = new Deadlines(vertx);
     this.registry = registry;
     this.maxPerConnection = maxPerConnection;
     this.maxPerInstance = maxPerInstance;
@@ -104,8 +96,8 @@ public final class RpcGuard {
       }
       Promise<Resp> outcome = Promise.promise();
       Context context = Vertx.currentContext();
-      Timeout deadline = DEADLINES.newTimeout(
-          expired -> context.runOnContext(v -> outcome.tryFail(deadlineExceeded(limit))), limit, TimeUnit.MILLISECONDS);
+      Deadlines.Deadline deadline = deadlines.arm(limit,
+          () -> context.runOnContext(v -> outcome.tryFail(deadlineExceeded(limit))));
       // The storage request, sent first with the same limit, may time out a moment before the timer fires.
       answer.onComplete(outcome::tryComplete, e -> outcome.tryFail(
           CairnException.from(e).code() == ErrorCode.DEADLINE_EXCEEDED ? deadlineExceeded(limit) : e));
