@@ -80,13 +80,29 @@ class CliIT {
   }
 
   @Test
-  void theLaunchScriptRunsTheServerOnG1UnderItsHeapCeiling() throws Exception {
-    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "256m"),
-        dir.resolve("data"))) {
-      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+  void theLaunchScriptRunsTheServerOnTheParallelCollectorUnderItsHeapCeiling() throws Exception {
+    String metrics = metricsOfLaunchScriptServer(Map.of("CAIRN_HEAP", "256m"));
+    assertThat(metrics).contains("id=\"PS Old Gen\"").doesNotContain("G1");
+    double heapMax = metrics.lines()
+        .filter(line -> line.startsWith("jvm_memory_max_bytes{area=\"heap\""))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
+    assertThat(heapMax).isBetween(200.0 * (1 << 20), 256.0 * (1 << 20));
+  }
+
+  @Test
+  void aCollectorNamedInCairnJavaOptsReplacesTheDefaultOne() throws Exception {
+    String metrics = metricsOfLaunchScriptServer(Map.of("CAIRN_HEAP", "256m", "CAIRN_JAVA_OPTS", "-XX:+UseG1GC"));
+    assertThat(metrics).contains("jvm_memory_max_bytes{area=\"heap\",id=\"G1 Old Gen\"} 2.68435456E8")
+        .doesNotContain("PS Old Gen");
+  }
+
+  private String metricsOfLaunchScriptServer(Map<String, String> environment) throws Exception {
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(environment, dir.resolve("data"))) {
+      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("jvm_memory_max_bytes{area=\"heap\",id=\"G1 Old Gen\"} 2.68435456E8");
     }
   }
+
 }
