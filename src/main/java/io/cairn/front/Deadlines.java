@@ -17,6 +17,8 @@ final class Deadlines {
   private static final long TICK_NANOS = TICK_MS * 1_000_000L;
   /** A deadline further out than one turn of the buckets waits in its bucket for later turns. */
   private static final int DEFAULT_BUCKETS = 512;
+  /** Longer limits are cut to this, which keeps the arithmetic in nanoseconds from overflowing. */
+  private static final long MAX_LIMIT_MS = 30L * 24 * 3600 * 1000;
 
   private final Vertx vertx;
   private final Deadline[] buckets;
@@ -58,15 +60,20 @@ final class Deadlines {
     }
   }
 
-  /** Runs {@code onExpiry} on this event loop once {@code limitMs} have passed, unless cancelled first. */
+  /**
+   * Runs {@code onExpiry} on this event loop once {@code limitMs} have passed, unless cancelled first: never
+   * earlier, and at most about two ticks later.
+   */
   Deadline arm(long limitMs, Runnable onExpiry) {
-    long nowTick = System.nanoTime() / TICK_NANOS;
+    long now = System.nanoTime();
+    long nowTick = Math.floorDiv(now, TICK_NANOS);
     if (timerId < 0) {
       doneTick = nowTick;
       timerId = vertx.setPeriodic(TICK_MS, id -> expireDue());
     }
-    // Rounded up: a deadline never fires early.
-    long tick = Math.max(nowTick + (limitMs + TICK_MS - 1) / TICK_MS, doneTick + 1);
+    // The first tick that starts at or after the deadline: a tick is due once it has started.
+    long dueNanos = now + Math.min(Math.max(limitMs, 0), MAX_LIMIT_MS) * 1_000_000L;
+    long tick = Math.max(-Math.floorDiv(-dueNanos, TICK_NANOS), doneTick + 1);
     Deadline deadline = new Deadline(tick, onExpiry);
     int bucket = bucketOf(tick);
     Deadline head = buckets[bucket];
@@ -88,7 +95,7 @@ final class Deadlines {
   }
 
   private void expireDue() {
-    long nowTick = System.nanoTime() / TICK_NANOS;
+    long nowTick = Math.floorDiv(System.nanoTime(), TICK_NANOS);
     List<Deadline> due = new ArrayList<>();
     // Each bucket once at most, however late this tick runs.
     long last = Math.min(nowTick, doneTick + buckets.length);

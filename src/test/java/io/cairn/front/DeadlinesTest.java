@@ -67,6 +67,30 @@ class DeadlinesTest {
   }
 
   @Test
+  void deadlinesArmedBetweenTicksStillNeverFireEarly() throws Exception {
+    Deadlines deadlines = new Deadlines(vertx);
+    int count = 20;
+    CompletableFuture<List<Long>> elapsedMicros = new CompletableFuture<>();
+    List<Long> fired = new ArrayList<>();
+    loop.runOnContext(v -> {
+      deadlines.arm(1_000, () -> { }); // keeps the wheel ticking from here on
+      // one 20 ms deadline every 3 ms, so they are armed at every phase of the wheel's ticks
+      for (int i = 0; i < count; i++) {
+        vertx.setTimer(1 + 3L * i, id -> {
+          long start = System.nanoTime();
+          deadlines.arm(20, () -> {
+            fired.add(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start));
+            if (fired.size() == count) {
+              elapsedMicros.complete(fired);
+            }
+          });
+        });
+      }
+    });
+    assertThat(elapsedMicros.get(10, TimeUnit.SECONDS)).allSatisfy(us -> assertThat(us).isGreaterThanOrEqualTo(20_000));
+  }
+
+  @Test
   void aDeadlineSeveralTurnsOfTheWheelAwayWaitsForItsTurn() throws Exception {
     // 4 buckets of 10 ms: 95 ms is more than two turns away, 25 ms less than one
     Outcome outcome = run(new Deadlines(vertx, 4), new long[] {95, 25}, -1);
