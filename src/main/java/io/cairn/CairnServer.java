@@ -10,7 +10,6 @@ import io.cairn.storage.StorageVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.ThreadingModel;
 import io.vertx.core.Future;
 import io.vertx.core.Verticle;
 import io.vertx.core.Vertx;
@@ -97,7 +96,7 @@ public final class CairnServer {
     int grpcPort = config.grpc().port() == 0 ? -1 : config.grpc().port();
     return deploy(() -> new ClusterVerticle(config.storage().dataDir(), "default"), 1)
         .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(), registry),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+            StorageVerticle.deploymentOptions()))
         .compose(v -> deploy(() -> new SnapshotVerticle(config.snapshot(), registry), 1))
         .compose(v -> deploy(() -> ops = new OpsHttpVerticle(config, registry), 1))
         .compose(v -> deploy(() -> {

@@ -31,6 +31,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.shareddata.LocalMap;
 import org.rocksdb.RocksDBException;
@@ -49,13 +50,19 @@ import java.util.concurrent.ThreadLocalRandom;
  * while one synced RocksDB write is in progress, the requests that arrive queue up behind it on this verticle's
  * context and go together into the next one, so a sync is shared by every writer waiting for it and durability
  * does not serialize throughput. It commits on its own thread, where blocking is allowed: a write reaches its sync
- * in one thread hand-off instead of two. It also keeps the lease clock (expiring leases through the same queue),
- * the alarms and the space quota, and publishes every commit's events for watchers.
+ * in one thread hand-off instead of two. That thread is always the same one (a pool of one, {@link
+ * #deploymentOptions()}): with the shared worker pool each commit woke whichever of its threads had waited longest,
+ * and its caches were cold. Longer jobs (compaction, defragmentation, exports, size checks) run on a pool of their
+ * own so that commits never wait behind them. It also keeps the lease clock (expiring leases through the same
+ * queue), the alarms and the space quota, and publishes every commit's events for watchers.
  */
 public final class StorageVerticle extends AbstractVerticle {
 
   private static final Logger LOG = LoggerFactory.getLogger(StorageVerticle.class);
   private static final String NAME = "storage-writer";
+  private static final String WRITER_POOL = "cairn-storage-writer";
+  private static final String JOBS_POOL = "cairn-storage-jobs";
+  private static final int JOBS_POOL_SIZE = 4;
   private static final long LEASE_TICK_MS = 250;
   private static final long SIZE_CHECK_INTERVAL_NANOS = 250_000_000L;
   private static final String INLINE_READS_HELP = "reads a front offered to answer on its event loop from memory "
@@ -83,6 +90,7 @@ public final class StorageVerticle extends AbstractVerticle {
   private long lastSizeCheckNanos;
   private DistributionSummary groupSizes;
   private LocalMap<String, Long> heartbeats;
+  private WorkerExecutor jobs;
 
   public StorageVerticle(CairnConfig.Storage config, Duration cursorIdleTimeout, MeterRegistry registry) {
     this.config = config;
@@ -90,8 +98,15 @@ public final class StorageVerticle extends AbstractVerticle {
     this.registry = registry;
   }
 
+  /** How to deploy it: a worker verticle whose context always runs on the same thread. */
+  public static DeploymentOptions deploymentOptions() {
+    return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+        .setWorkerPoolName(WRITER_POOL).setWorkerPoolSize(1);
+  }
+
   @Override
   public void start(Promise<Void> startPromise) {
+    jobs = vertx.createSharedWorkerExecutor(JOBS_POOL, JOBS_POOL_SIZE);
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(m -> m.body().memberId())
         .otherwise(0L)
@@ -166,7 +181,7 @@ public final class StorageVerticle extends AbstractVerticle {
 
   /** Hands out a consistent view of the whole store; taking it costs one RocksDB snapshot, nothing blocks. */
   private void export(Message<Object> message) {
-    vertx.executeBlocking(store::export, false).onComplete(ar -> {
+    jobs.executeBlocking(store::export, false).onComplete(ar -> {
       if (ar.succeeded()) {
         message.reply(ar.result(), new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC));
       } else {
@@ -191,7 +206,7 @@ public final class StorageVerticle extends AbstractVerticle {
       return;
     }
     lastSizeCheckNanos = System.nanoTime();
-    vertx.executeBlocking(store::approximateSizeBytes, false)
+    jobs.executeBlocking(store::approximateSizeBytes, false)
         .onSuccess(size -> {
           dbSizeBytes = size;
           if (size > config.quotaBytes() && !hasAlarm(AlarmRequest.AlarmType.NOSPACE)) {
@@ -320,7 +335,7 @@ public final class StorageVerticle extends AbstractVerticle {
     if (pending.peek().isCompaction()) {
       PendingWrite compaction = pending.poll();
       long target = ((KvOp.Compact) compaction.ops().get(0)).revision();
-      vertx.executeBlocking(() -> store.compact(target), false).onComplete(ar -> {
+      jobs.executeBlocking(() -> store.compact(target), false).onComplete(ar -> {
         committing = false;
         if (ar.succeeded()) {
           compaction.reply().complete(new WriteReply(ar.result(), List.of(new KvResult.Compacted(target))));
@@ -434,7 +449,7 @@ public final class StorageVerticle extends AbstractVerticle {
             List.of(new LeaseAnswer.Lease(t.id(), remaining, granted, List.of()))));
         return;
       }
-      vertx.executeBlocking(() -> store.read(List.of(new KvOp.LeaseKeys(t.id()))), false)
+      jobs.executeBlocking(() -> store.read(List.of(new KvOp.LeaseKeys(t.id()))), false)
           .onSuccess(read -> {
             KvResult.LeaseKeys keys = (KvResult.LeaseKeys) read.results().get(0);
             message.reply(new LeaseAnswer(read.revision(),
@@ -476,14 +491,14 @@ public final class StorageVerticle extends AbstractVerticle {
 
   private void saveAlarms() {
     List<AlarmReply.Alarm> snapshot = List.copyOf(alarms);
-    vertx.executeBlocking(() -> {
+    jobs.executeBlocking(() -> {
       store.saveAlarms(snapshot);
       return null;
     }, false).onFailure(e -> LOG.error("saving the alarm list failed", e));
   }
 
   private void defragment(Message<DefragmentRequest> message) {
-    vertx.executeBlocking(() -> {
+    jobs.executeBlocking(() -> {
       store.defragment();
       return store.approximateSizeBytes();
     }, false).onComplete(ar -> {
