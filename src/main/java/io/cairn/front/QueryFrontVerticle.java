@@ -11,6 +11,7 @@ import io.cairn.front.etcd.EtcdApi;
 import io.cairn.front.query.QueryRpcService;
 import io.cairn.ops.Probes;
 import io.cairn.proto.v1.QueryServiceGrpcService;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.AbstractVerticle;
@@ -58,6 +59,9 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     StorageClient storage = new StorageClient(vertx);
     RpcGuard guard = new RpcGuard(vertx, registry, config.front().maxInflightPerConnection(),
         config.front().maxInflight());
+    Gauge.builder("cairn.rpc.inflight", guard, RpcGuard::inflight).tag("front", name)
+        .description("requests this front has admitted and not yet answered (bounded by front.max-inflight)")
+        .register(registry);
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(Message::body)
         .compose(cluster -> EtcdApi.create(vertx, config, guard, storage, cluster, registry, name)

@@ -49,6 +49,11 @@ public final class RpcGuard {
     this.maxPerInstance = maxPerInstance;
   }
 
+  /** Requests admitted and not yet answered. */
+  public int inflight() {
+    return inflight;
+  }
+
   /** What a handler learns about the call besides its message. */
   public record Call(long timeoutMs) {}
 
@@ -113,15 +118,29 @@ public final class RpcGuard {
         "the request exceeded its deadline of " + limitMs + " ms; a write may still have been applied");
   }
 
+  /** Answers the call, and releases its place in flight whatever writing the answer does. */
   private static <Req, Resp> void end(GrpcServerRequest<Req, Resp> request, Ticket ticket, AsyncResult<Resp> done) {
-    if (done.succeeded()) {
-      respond(request, done.result());
-      ticket.finish(null);
-    } else {
-      CairnException e = CairnException.from(done.cause());
-      fail(request, e);
-      ticket.finish(e.code());
+    ErrorCode code = null;
+    try {
+      if (done.succeeded()) {
+        respond(request, done.result());
+      } else {
+        CairnException e = CairnException.from(done.cause());
+        code = e.code();
+        fail(request, e);
+      }
+    } finally {
+      ticket.finish(code);
     }
+  }
+
+  /**
+   * Whether writing to a call failed only because its client already left: Vert.x refuses a write to a closed
+   * stream with an IllegalStateException, or (5.0.7, when the stream was reset with the answer's headers queued)
+   * with a NullPointerException from inside its stream.
+   */
+  private static boolean clientLeft(RuntimeException e) {
+    return e instanceof IllegalStateException || e instanceof NullPointerException;
   }
 
   /**
@@ -170,8 +189,11 @@ public final class RpcGuard {
             ticket.finish(null);
           } else {
             CairnException e = CairnException.from(ar.cause());
-            fail(request, e);
-            ticket.finish(e.code());
+            try {
+              fail(request, e);
+            } finally {
+              ticket.finish(e.code());
+            }
           }
         });
   }
@@ -208,11 +230,15 @@ public final class RpcGuard {
     record(method, ErrorCode.RESOURCE_EXHAUSTED, start);
   }
 
+  /** Ends a call with its answer; a call the client already left is ignored. */
   private static <Req, Resp> void respond(GrpcServerRequest<Req, Resp> request, Resp response) {
     try {
       request.response().end(response);
-    } catch (IllegalStateException e) {
-      LOG.debug("{}: the client went away before the answer", request.fullMethodName());
+    } catch (RuntimeException e) {
+      if (!clientLeft(e)) {
+        throw e;
+      }
+      LOG.debug("{}: the client went away before the answer ({})", request.fullMethodName(), e.toString());
     }
   }
 
@@ -220,8 +246,12 @@ public final class RpcGuard {
   public static <Req, Resp> void fail(GrpcServerRequest<Req, Resp> request, CairnException e) {
     try {
       request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
-    } catch (IllegalStateException ignored) {
-      LOG.debug("{}: the client went away before the error", request.fullMethodName());
+    } catch (RuntimeException writeFailure) {
+      if (!clientLeft(writeFailure)) {
+        throw writeFailure;
+      }
+      LOG.debug("{}: the client went away before the error ({})", request.fullMethodName(),
+          writeFailure.toString());
     }
   }
 

@@ -26,6 +26,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +40,8 @@ import java.util.function.Function;
  * ReadBatch} or {@link WriteBatch}: one bus hop, one wake-up and one reply for all of them.
  */
 public final class StorageClient {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StorageClient.class);
 
   /** Most requests one batch carries; a full batch leaves at once. */
   static final int MAX_BATCH = 256;
@@ -148,15 +152,21 @@ public final class StorageClient {
       request(batchAddress, batch.apply(requests), timeout).onComplete(ar -> {
         for (int i = 0; i < sent.size(); i++) {
           Promise<R> reply = sent.get(i).reply();
-          if (ar.failed()) {
-            reply.fail(ar.cause());
-            continue;
-          }
-          Object outcome = outcomes.apply(ar.result()).get(i);
-          if (outcome instanceof Throwable failure) {
-            reply.fail(failure);
-          } else {
-            reply.complete((R) outcome);
+          // A reply's listeners answer its caller, right here; whatever one of them throws must not keep the
+          // rest of the batch, often other clients' requests, from their answers.
+          try {
+            if (ar.failed()) {
+              reply.fail(ar.cause());
+              continue;
+            }
+            Object outcome = outcomes.apply(ar.result()).get(i);
+            if (outcome instanceof Throwable failure) {
+              reply.fail(failure);
+            } else {
+              reply.complete((R) outcome);
+            }
+          } catch (RuntimeException e) {
+            LOG.error("answering request {} of a batch of {} failed", i + 1, sent.size(), e);
           }
         }
       });

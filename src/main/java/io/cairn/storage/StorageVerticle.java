@@ -369,7 +369,7 @@ public final class StorageVerticle extends AbstractVerticle {
       answer(group, applied);
     } else {
       for (PendingWrite write : group) {
-        write.reply().fail(failure);
+        settle(write, failure);
       }
     }
     commitNext();
@@ -381,18 +381,29 @@ public final class StorageVerticle extends AbstractVerticle {
     applied.grantedLeases().forEach(g -> leaseClock.granted(g[0], g[1], now));
     applied.revokedLeases().forEach(leaseClock::revoked);
     for (int i = 0; i < group.size(); i++) {
-      Object outcome = applied.outcomes().get(i);
-      if (outcome instanceof WriteReply reply) {
-        group.get(i).reply().complete(reply);
-      } else {
-        group.get(i).reply().fail((CairnException) outcome);
-      }
+      settle(group.get(i), applied.outcomes().get(i));
     }
     if (!applied.events().isEmpty()) {
       vertx.eventBus().publish(Addresses.STORAGE_EVENTS, new CommittedEvents(applied.revision(), applied.events()));
     }
     if (now - lastSizeCheckNanos > SIZE_CHECK_INTERVAL_NANOS) {
       refreshSize();
+    }
+  }
+
+  /**
+   * Gives one write its outcome (a {@link WriteReply} or a {@link CairnException}). The reply's listeners run right
+   * here; whatever one of them throws must not keep the rest of the group from their answers.
+   */
+  private static void settle(PendingWrite write, Object outcome) {
+    try {
+      if (outcome instanceof WriteReply reply) {
+        write.reply().complete(reply);
+      } else {
+        write.reply().fail((CairnException) outcome);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("answering a committed write failed", e);
     }
   }
 

@@ -331,7 +331,8 @@ final class WatchStream {
     }
     try {
       response.write(message);
-    } catch (IllegalStateException e) {
+    } catch (IllegalStateException | NullPointerException e) {
+      // the client left: Vert.x refuses the write, or (5.0.7) fails inside a stream reset with a write queued
       close(false);
     }
   }
