@@ -137,10 +137,18 @@ public final class RpcGuard {
   /**
    * Whether writing to a call failed only because its client already left: Vert.x refuses a write to a closed
    * stream with an IllegalStateException, or (5.0.7, when the stream was reset with the answer's headers queued)
-   * with a NullPointerException from inside its stream.
+   * with a NullPointerException from inside its stream. HotSpot may throw an often-thrown NullPointerException
+   * without its stack, so one without a stack counts too.
    */
-  private static boolean clientLeft(RuntimeException e) {
-    return e instanceof IllegalStateException || e instanceof NullPointerException;
+  public static boolean clientLeft(RuntimeException e) {
+    if (e instanceof IllegalStateException) {
+      return true;
+    }
+    if (e instanceof NullPointerException) {
+      StackTraceElement[] at = e.getStackTrace();
+      return at.length == 0 || at[0].getClassName().startsWith("io.vertx.");
+    }
+    return false;
   }
 
   /**

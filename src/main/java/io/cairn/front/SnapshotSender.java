@@ -97,7 +97,10 @@ public final class SnapshotSender<Resp> {
         }
         response.end();
         done.tryComplete();
-      } catch (IllegalStateException e) {
+      } catch (RuntimeException e) {
+        if (!RpcGuard.clientLeft(e)) {
+          throw e;
+        }
         done.tryFail(new CairnException(ErrorCode.CANCELLED, "the client went away"));
       }
       return;
@@ -117,7 +120,10 @@ public final class SnapshotSender<Resp> {
       long next = position + length;
       try {
         response.write(framing.chunk(info, data, total - next, position == 0));
-      } catch (IllegalStateException e) {
+      } catch (RuntimeException e) {
+        if (!RpcGuard.clientLeft(e)) {
+          throw e;
+        }
         done.tryFail(new CairnException(ErrorCode.CANCELLED, "the client went away"));
         return;
       }

@@ -132,7 +132,10 @@ final class EtcdLeaseService implements Service {
         try {
           response.write(LeaseKeepAliveResponse.newBuilder().setHeader(convert.header(ar.result().revision()))
               .setID(lease.id()).setTTL(lease.ttlSeconds()).build());
-        } catch (IllegalStateException closed) {
+        } catch (RuntimeException e) {
+          if (!RpcGuard.clientLeft(e)) {
+            throw e;
+          }
           return;
         }
         if (response.writeQueueFull()) {

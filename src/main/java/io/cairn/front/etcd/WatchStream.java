@@ -119,8 +119,10 @@ final class WatchStream {
     if (endResponse) {
       try {
         response.end();
-      } catch (IllegalStateException ignored) {
-        // the client already went away
+      } catch (RuntimeException e) {
+        if (!RpcGuard.clientLeft(e)) {
+          throw e;
+        }
       }
     }
   }
@@ -331,8 +333,10 @@ final class WatchStream {
     }
     try {
       response.write(message);
-    } catch (IllegalStateException | NullPointerException e) {
-      // the client left: Vert.x refuses the write, or (5.0.7) fails inside a stream reset with a write queued
+    } catch (RuntimeException e) {
+      if (!RpcGuard.clientLeft(e)) {
+        throw e;
+      }
       close(false);
     }
   }

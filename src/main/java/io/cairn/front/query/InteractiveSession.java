@@ -154,8 +154,11 @@ final class InteractiveSession {
         response.end();
         finish(null);
       }
-    } catch (IllegalStateException e) {
-      abandon("the stream closed under a write: " + e.getMessage());
+    } catch (RuntimeException e) {
+      if (!RpcGuard.clientLeft(e)) {
+        throw e;
+      }
+      abandon("the stream closed under a write: " + e);
     }
   }
 

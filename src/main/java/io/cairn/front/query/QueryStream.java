@@ -150,8 +150,11 @@ final class QueryStream {
         finish(null);
         return;
       }
-    } catch (IllegalStateException e) {
-      cancelled("the stream closed under a write: " + e.getMessage());
+    } catch (RuntimeException e) {
+      if (!RpcGuard.clientLeft(e)) {
+        throw e;
+      }
+      cancelled("the stream closed under a write: " + e);
       return;
     }
     if (response.writeQueueFull()) {

@@ -189,6 +189,7 @@ class StreamTest {
     await(cancelled.future());
     server.awaitMetric("cairn_storage_cursors", v -> v == 0);
     server.awaitMetric("cairn_stream_active", v -> v == 0);
+    server.awaitMetric("cairn_rpc_inflight", v -> v == 0);
     assertThat(server.metric("cairn_stream_read_bytes_total") - before)
         .as("bytes read for a stream cancelled after its first chunk")
         .isLessThan((long) BIG_VALUES * BIG_VALUE_SIZE / 4);
