@@ -337,11 +337,8 @@ public final class StorageVerticle extends AbstractVerticle {
       long target = ((KvOp.Compact) compaction.ops().get(0)).revision();
       jobs.executeBlocking(() -> store.compact(target), false).onComplete(ar -> {
         committing = false;
-        if (ar.succeeded()) {
-          compaction.reply().complete(new WriteReply(ar.result(), List.of(new KvResult.Compacted(target))));
-        } else {
-          compaction.reply().fail(failure(ar.cause(), 1));
-        }
+        settle(compaction, ar.succeeded()
+            ? new WriteReply(ar.result(), List.of(new KvResult.Compacted(target))) : failure(ar.cause(), 1));
         commitNext();
       });
       return;
@@ -393,7 +390,8 @@ public final class StorageVerticle extends AbstractVerticle {
 
   /**
    * Gives one write its outcome (a {@link WriteReply} or a {@link CairnException}). The reply's listeners run right
-   * here; whatever one of them throws must not keep the rest of the group from their answers.
+   * here; whatever one of them throws must not keep the rest of the group from their answers, nor the writer from
+   * its next commit.
    */
   private static void settle(PendingWrite write, Object outcome) {
     try {
