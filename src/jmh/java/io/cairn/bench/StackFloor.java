@@ -8,7 +8,6 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -68,6 +67,9 @@ public final class StackFloor {
       throw new IllegalArgumentException("unknown mode " + mode + ": answer, sync-writer or sync-inline");
     }
     Log log = mode.equals("answer") ? null : new Log(Path.of(args[3]));
+    if (mode.equals("sync-writer")) {
+      log.startWriter();
+    }
     Vertx vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
     int fronts = Runtime.getRuntime().availableProcessors();
     vertx.deployVerticle(() -> new Front(grpcPort, mode, log), new DeploymentOptions().setInstances(fronts))
@@ -80,9 +82,6 @@ public final class StackFloor {
           }
         }).listen(httpPort, "127.0.0.1"))
         .toCompletionStage().toCompletableFuture().get();
-    if (log != null && mode.equals("sync-writer")) {
-      log.startWriter();
-    }
     System.out.println("stack floor listening on " + grpcPort + " in mode " + mode + " with " + fronts + " fronts");
   }
 
