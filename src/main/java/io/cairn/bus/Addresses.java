@@ -39,9 +39,15 @@ public final class Addresses {
   public static final String STORAGE_DEFRAGMENT = "cairn.storage.defragment";
   /**
    * {@link CommittedEvents}, published (not sent) by the StorageVerticle after every durable commit that changed
-   * something; every front instance listens, to serve its watchers.
+   * something while a watch stream is open ({@link WatchInterest}); every front instance listens, to serve its
+   * watchers.
    */
   public static final String STORAGE_EVENTS = "cairn.storage.events";
+  /**
+   * null → the store's {@link WatchInterest}, sent by reference ({@link LocalCodec#INTERFACE_CODEC}); consumed by
+   * the StorageVerticle. Each front asks once, at start.
+   */
+  public static final String STORAGE_WATCH_INTEREST = "cairn.storage.watch-interest";
   /** any body → {@link ClusterInfo}; consumed by the ClusterVerticle. */
   public static final String CLUSTER_INFO = "cairn.cluster.info";
 }

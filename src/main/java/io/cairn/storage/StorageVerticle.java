@@ -16,6 +16,7 @@ import io.cairn.bus.LeaseAnswer;
 import io.cairn.bus.LeaseQuery;
 import io.cairn.bus.MvccErrors;
 import io.cairn.bus.StorageStatus;
+import io.cairn.bus.WatchInterest;
 import io.cairn.bus.WriteBatch;
 import io.cairn.bus.WriteBatchReply;
 import io.cairn.bus.WriteReply;
@@ -54,7 +55,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * #deploymentOptions()}): with the shared worker pool each commit woke whichever of its threads had waited longest,
  * and its caches were cold. Longer jobs (compaction, defragmentation, exports, size checks) run on a pool of their
  * own so that commits never wait behind them. It also keeps the lease clock (expiring leases through the same
- * queue), the alarms and the space quota, and publishes every commit's events for watchers.
+ * queue), the alarms and the space quota, and publishes every commit's events while a watch stream is open.
  */
 public final class StorageVerticle extends AbstractVerticle {
 
@@ -91,6 +92,7 @@ public final class StorageVerticle extends AbstractVerticle {
   private DistributionSummary groupSizes;
   private LocalMap<String, Long> heartbeats;
   private WorkerExecutor jobs;
+  private WatchInterest watchInterest;
 
   public StorageVerticle(CairnConfig.Storage config, Duration cursorIdleTimeout, MeterRegistry registry) {
     this.config = config;
@@ -116,6 +118,7 @@ public final class StorageVerticle extends AbstractVerticle {
         })
         .compose(opened -> {
           store = opened;
+          watchInterest = new WatchInterest(opened::revision);
           return vertx.executeBlocking(() -> {
             alarms.addAll(store.alarms());
             long now = System.nanoTime();
@@ -134,6 +137,8 @@ public final class StorageVerticle extends AbstractVerticle {
           bus.<DefragmentRequest>localConsumer(Addresses.STORAGE_DEFRAGMENT, this::defragment);
           bus.localConsumer(Addresses.STORAGE_EXPORT, this::export);
           // With storage.inline-read-keys 0 the fronts get nothing to offer their reads to.
+          bus.localConsumer(Addresses.STORAGE_WATCH_INTEREST, msg -> msg.reply(watchInterest,
+              new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC)));
           bus.localConsumer(Addresses.STORAGE_INLINE_READS, msg -> msg.reply(config.inlineReadKeys() == 0 ? null
               : store.inlineReads(config.inlineReadKeys()),
               new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC)));
@@ -380,7 +385,7 @@ public final class StorageVerticle extends AbstractVerticle {
     for (int i = 0; i < group.size(); i++) {
       settle(group.get(i), applied.outcomes().get(i));
     }
-    if (!applied.events().isEmpty()) {
+    if (!applied.events().isEmpty() && watchInterest.anyStreamOpen()) {
       vertx.eventBus().publish(Addresses.STORAGE_EVENTS, new CommittedEvents(applied.revision(), applied.events()));
     }
     if (now - lastSizeCheckNanos > SIZE_CHECK_INTERVAL_NANOS) {

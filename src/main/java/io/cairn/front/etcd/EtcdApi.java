@@ -3,6 +3,7 @@ package io.cairn.front.etcd;
 import io.cairn.bus.Addresses;
 import io.cairn.bus.ClusterInfo;
 import io.cairn.bus.CommittedEvents;
+import io.cairn.bus.WatchInterest;
 import io.cairn.config.CairnConfig;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
@@ -27,7 +28,10 @@ public final class EtcdApi {
     this.hub = hub;
   }
 
-  /** Subscribes to commit events first, then learns the revision, so that no commit falls between the two. */
+  /**
+   * Subscribes to commit events first, then learns the revision, so that no commit falls between the two; and
+   * gets storage's {@link WatchInterest}, through which the hub asks for those events while it has streams.
+   */
   public static Future<EtcdApi> create(Vertx vertx, CairnConfig config, RpcGuard guard, StorageClient storage,
                                        ClusterInfo cluster, MeterRegistry registry, String frontName) {
     EtcdContext ctx = new EtcdContext(vertx, guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
@@ -36,7 +40,11 @@ public final class EtcdApi {
     WatchHub hub = new WatchHub();
     return vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> hub.publish(m.body()))
         .completion()
-        .compose(v -> storage.status())
+        .compose(v -> vertx.eventBus().<WatchInterest>request(Addresses.STORAGE_WATCH_INTEREST, null))
+        .compose(interest -> {
+          hub.listenThrough(interest.body());
+          return storage.status();
+        })
         .map(status -> {
           hub.advanceTo(status.revision());
           vertx.setPeriodic(config.watch().progressInterval().toMillis(), id -> hub.progressTick());

@@ -1,19 +1,27 @@
 package io.cairn.front.etcd;
 
 import io.cairn.bus.CommittedEvents;
+import io.cairn.bus.WatchInterest;
 
 import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * The watch streams of one front instance, on its event loop. It receives every commit's events once, from the
- * bus, and hands them to each stream; a stream that cannot keep up stops taking live events and catches up from
- * history instead, so nothing here ever waits for a slow client.
+ * The watch streams of one front instance, on its event loop. While it has a stream it receives every commit's
+ * events once, from the bus, and hands them to each stream; a stream that cannot keep up stops taking live events
+ * and catches up from history instead, so nothing here ever waits for a slow client. Storage publishes events only
+ * while some front has a stream ({@link WatchInterest}): a hub that had none learns the revision it missed when a
+ * stream opens, before it uses it.
  */
 final class WatchHub {
 
   private final Set<WatchStream> streams = new LinkedHashSet<>();
+  private WatchInterest interest;
   private long revision;
+
+  void listenThrough(WatchInterest interest) {
+    this.interest = interest;
+  }
 
   /** The store's revision when the hub started listening; commits seen since may have moved past it. */
   void advanceTo(long storeRevision) {
@@ -26,11 +34,15 @@ final class WatchHub {
   }
 
   void add(WatchStream stream) {
-    streams.add(stream);
+    if (streams.add(stream)) {
+      advanceTo(interest.streamOpened());
+    }
   }
 
   void remove(WatchStream stream) {
-    streams.remove(stream);
+    if (streams.remove(stream)) {
+      interest.streamClosed();
+    }
   }
 
   int watchers() {

@@ -116,6 +116,22 @@ class JetcdWatchLeaseTest {
   }
 
   @Test
+  void aWatchOpenedAfterUnwatchedWritesStartsAtTheCurrentRevision() throws Exception {
+    // no watch stream is open yet, so storage publishes no events for these commits
+    get(kv.put(bs("q/k"), bs("1")));
+    long second = get(kv.put(bs("q/k"), bs("2"))).getHeader().getRevision();
+    BlockingQueue<String> live = new LinkedBlockingQueue<>();
+    try (Watch.Watcher w = watch("q/k", WatchOption.DEFAULT, live)) {
+      get(kv.put(bs("q/k"), bs("3")));
+      assertThat(take(live, 1)).containsExactly("PUT q/k=3");
+    }
+    BlockingQueue<String> replayed = new LinkedBlockingQueue<>();
+    try (Watch.Watcher w = watch("q/k", WatchOption.builder().withRevision(second).build(), replayed)) {
+      assertThat(take(replayed, 2)).containsExactly("PUT q/k=2", "PUT q/k=3");
+    }
+  }
+
+  @Test
   void watchAtCompactedRevisionIsCanceledWithTheCompactRevision() throws Exception {
     long first = get(kv.put(bs("c/k"), bs("1"))).getHeader().getRevision();
     long second = get(kv.put(bs("c/k"), bs("2"))).getHeader().getRevision();
