@@ -33,9 +33,19 @@ final class WatchHub {
     return revision;
   }
 
+  /**
+   * A hub that had no stream may have missed commits (storage publishes none while no front has a stream): it takes
+   * up the store's revision, which every later commit's events follow. A hub that had streams is current already,
+   * and must not move past events still on their way to its watchers: a progress notification at a revision
+   * promises that every event up to it has been sent.
+   */
   void add(WatchStream stream) {
+    boolean first = streams.isEmpty();
     if (streams.add(stream)) {
-      advanceTo(interest.streamOpened());
+      long storeRevision = interest.streamOpened();
+      if (first) {
+        advanceTo(storeRevision);
+      }
     }
   }
 
