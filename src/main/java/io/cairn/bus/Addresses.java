@@ -44,8 +44,8 @@ public final class Addresses {
    */
   public static final String STORAGE_EVENTS = "cairn.storage.events";
   /**
-   * null → the store's {@link WatchInterest}, sent by reference ({@link LocalCodec#INTERFACE_CODEC}); consumed by
-   * the StorageVerticle. Each front asks once, at start.
+   * null → the store's {@link WatchInterest}, shared by reference; consumed by the StorageVerticle. Each front asks
+   * once, at start.
    */
   public static final String STORAGE_WATCH_INTEREST = "cairn.storage.watch-interest";
   /** any body → {@link ClusterInfo}; consumed by the ClusterVerticle. */

@@ -20,7 +20,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
       LeaseQuery.ListAll.class, LeaseAnswer.class, AlarmRequest.class, AlarmReply.class, DefragmentRequest.class,
       CursorRequest.Open.class, CursorRequest.Next.class, CursorRequest.Close.class, CursorPage.class,
       SnapshotRequest.Create.class, SnapshotRequest.ListAll.class, SnapshotRequest.Delete.class,
-      SnapshotRequest.Release.class, SnapshotInfo.class, SnapshotList.class);
+      SnapshotRequest.Release.class, SnapshotInfo.class, SnapshotList.class, WatchInterest.class);
 
   private final String name;
 

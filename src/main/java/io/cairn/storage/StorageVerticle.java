@@ -136,9 +136,8 @@ public final class StorageVerticle extends AbstractVerticle {
           bus.<AlarmRequest>localConsumer(Addresses.STORAGE_ALARM, msg -> msg.reply(alarm(msg.body())));
           bus.<DefragmentRequest>localConsumer(Addresses.STORAGE_DEFRAGMENT, this::defragment);
           bus.localConsumer(Addresses.STORAGE_EXPORT, this::export);
+          bus.localConsumer(Addresses.STORAGE_WATCH_INTEREST, msg -> msg.reply(watchInterest));
           // With storage.inline-read-keys 0 the fronts get nothing to offer their reads to.
-          bus.localConsumer(Addresses.STORAGE_WATCH_INTEREST, msg -> msg.reply(watchInterest,
-              new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC)));
           bus.localConsumer(Addresses.STORAGE_INLINE_READS, msg -> msg.reply(config.inlineReadKeys() == 0 ? null
               : store.inlineReads(config.inlineReadKeys()),
               new DeliveryOptions().setCodecName(LocalCodec.INTERFACE_CODEC)));
