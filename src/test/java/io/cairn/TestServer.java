@@ -26,6 +26,7 @@ public final class TestServer implements AutoCloseable {
   private final CairnServer server;
   private final Vertx clientVertx;
   private final GrpcClient grpc;
+  private final WebClient web;
   private final Path dataDir;
 
   private TestServer(CairnServer server, Path dataDir) {
@@ -33,6 +34,8 @@ public final class TestServer implements AutoCloseable {
     this.dataDir = dataDir;
     this.clientVertx = Vertx.vertx();
     this.grpc = GrpcClient.client(clientVertx);
+    // one client for every read of /metrics: a client per read would leave a connection open per read
+    this.web = WebClient.create(clientVertx);
   }
 
   public static TestServer start(String... settings) throws Exception {
@@ -144,7 +147,7 @@ public final class TestServer implements AutoCloseable {
 
   /** Several samples from one read of /metrics, each summed over its label sets (0 when absent). */
   public Future<Map<String, Double>> metricsAsync(String... names) {
-    return WebClient.create(clientVertx).get(httpPort(), "127.0.0.1", "/metrics").send().map(response -> {
+    return web.get(httpPort(), "127.0.0.1", "/metrics").send().map(response -> {
       Map<String, Double> sums = new HashMap<>();
       for (String name : names) {
         sums.put(name, 0.0);
@@ -199,6 +202,7 @@ public final class TestServer implements AutoCloseable {
       await(server.stop());
     } finally {
       grpc.close();
+      web.close();
       clientVertx.close();
     }
   }

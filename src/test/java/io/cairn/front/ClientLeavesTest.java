@@ -8,11 +8,17 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +56,47 @@ class ClientLeavesTest {
       assertThat(server.awaitMetric("cairn_rpc_inflight", v -> v == 0)).isZero();
       assertThat(server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("stayed"))
           .setValue(ByteString.copyFromUtf8("v")).build()).ok().getHeader().getRevision()).isPositive();
+    }
+  }
+
+  /**
+   * A client that stops reading (here: a stream window of zero, so no answer can be sent) and then leaves: its
+   * answers are queued inside Vert.x, which (5.0.7) throws a NullPointerException for each queued trailer when the
+   * connection closes, and Netty logs that as an ERROR with its stack. A client going away is routine, not an error.
+   */
+  @Test
+  void aClientThatStopsReadingAndLeavesLeavesNoErrorInTheLog() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    root.addAppender(logged);
+    try (TestServer server = TestServer.start("front.instances=1", "metrics.vertx-detail=true")) {
+      double connectionsBefore = server.metric("vertx_http_server_active_connections");
+      HttpClientAgent client = server.clientVertx().createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+          .setInitialSettings(new Http2Settings().setInitialWindowSize(0))
+          .setDefaultHost("127.0.0.1").setDefaultPort(server.grpcPort()), new PoolOptions().setHttp2MaxSize(1));
+      Buffer put = grpcFrame(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("unread"))
+          .setValue(ByteString.copyFromUtf8("v")).build().toByteArray());
+      List<Future<Void>> sent = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        sent.add(client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/etcdserverpb.KV/Put"))
+            .compose(request -> request.putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+                .end(put)));
+      }
+      await(Future.all(sent));
+      // every answer written (and queued: the client's window takes none of it) before the client leaves
+      server.awaitMetric("cairn_rpc_inflight", v -> v == 0);
+      await(client.close());
+      // the server has closed the connection, and with it the streams holding the queued answers
+      server.awaitMetric("vertx_http_server_active_connections", v -> v == connectionsBefore);
+
+      assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+          .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+      assertThat(server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("stayed"))
+          .setValue(ByteString.copyFromUtf8("v")).build()).ok().getHeader().getRevision()).isEqualTo(9);
+    } finally {
+      root.detachAppender(logged);
     }
   }
 
