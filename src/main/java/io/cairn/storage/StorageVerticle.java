@@ -83,6 +83,8 @@ public final class StorageVerticle extends AbstractVerticle {
   private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
   private final LeaseClock leaseClock = new LeaseClock();
   private final List<AlarmReply.Alarm> alarms = new ArrayList<>();
+  /** The raised alarms as last saved, for the metrics page (read off this verticle's context). */
+  private volatile List<AlarmReply.Alarm> savedAlarms = List.of();
   private boolean committing;
   private Promise<Void> drained;
   private MvccStore store;
@@ -121,6 +123,7 @@ public final class StorageVerticle extends AbstractVerticle {
           watchInterest = new WatchInterest(opened::revision);
           return vertx.executeBlocking(() -> {
             alarms.addAll(store.alarms());
+            savedAlarms = List.copyOf(alarms);
             long now = System.nanoTime();
             store.leases().forEach((id, ttl) -> leaseClock.granted(id, ttl, now));
             return null;
@@ -179,6 +182,14 @@ public final class StorageVerticle extends AbstractVerticle {
         .tag("outcome", "declined")
         .description(INLINE_READS_HELP)
         .register(registry);
+    for (AlarmRequest.AlarmType type : AlarmRequest.AlarmType.values()) {
+      if (type != AlarmRequest.AlarmType.NONE) {
+        Gauge.builder("cairn.storage.alarms", this, v -> v.savedAlarms.stream().filter(a -> a.type() == type).count())
+            .tag("type", type.name())
+            .description("raised alarms (etcd's Maintenance/Alarm); NOSPACE refuses writes that add data")
+            .register(registry);
+      }
+    }
     groupSizes = DistributionSummary.builder("cairn.storage.group.commit.requests")
         .description("write requests committed together in one synced write batch").register(registry);
   }
@@ -504,6 +515,7 @@ public final class StorageVerticle extends AbstractVerticle {
 
   private void saveAlarms() {
     List<AlarmReply.Alarm> snapshot = List.copyOf(alarms);
+    savedAlarms = snapshot;
     jobs.executeBlocking(() -> {
       store.saveAlarms(snapshot);
       return null;

@@ -56,15 +56,12 @@ class EtcdMaintenanceTest {
   @Test
   void exceedingTheQuotaRaisesNospaceAndRefusesPuts() throws Exception {
     try (TestServer server = TestServer.start("storage.quota-bytes=262144")) {
-      AlarmResponse alarms = AlarmResponse.getDefaultInstance();
-      for (int i = 0; i < 400 && alarms.getAlarmsCount() == 0; i++) {
+      for (int i = 0; i < 400 && server.metric("cairn_storage_alarms") == 0; i++) {
         server.call(KVGrpcClient.Put, put("q/" + i, 4096));
-        alarms = server.call(MaintenanceGrpcClient.Alarm, AlarmRequest.getDefaultInstance()).ok();
       }
-      for (int i = 0; i < 200 && alarms.getAlarmsCount() == 0; i++) {
-        Thread.sleep(50); // the size is sampled after commits at most every 250 ms
-        alarms = server.call(MaintenanceGrpcClient.Alarm, AlarmRequest.getDefaultInstance()).ok();
-      }
+      // the size is sampled after commits at most every 250 ms, and every second
+      server.awaitMetric("cairn_storage_alarms", v -> v == 1);
+      AlarmResponse alarms = server.call(MaintenanceGrpcClient.Alarm, AlarmRequest.getDefaultInstance()).ok();
       assertThat(alarms.getAlarmsList()).extracting(a -> a.getAlarm()).containsExactly(AlarmType.NOSPACE);
 
       TestServer.Reply<?> refused = server.call(KVGrpcClient.Put, put("q/more", 10));
@@ -83,6 +80,7 @@ class EtcdMaintenanceTest {
       AlarmResponse disarmed = server.call(MaintenanceGrpcClient.Alarm, AlarmRequest.newBuilder()
           .setAction(AlarmRequest.AlarmAction.DEACTIVATE).setMemberID(member).setAlarm(AlarmType.NOSPACE).build()).ok();
       assertThat(disarmed.getAlarmsCount()).isEqualTo(1);
+      assertThat(server.metric("cairn_storage_alarms")).isZero();
     }
   }
 
