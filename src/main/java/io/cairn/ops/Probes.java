@@ -29,8 +29,6 @@ import java.util.Map;
  */
 public final class Probes {
 
-  /** An event loop that has not stamped its heartbeat for this long is reported as unresponsive. */
-  static final long STALE_MS = 5 * Heartbeats.INTERVAL_MS;
   private static final DeliveryOptions CHECK = new DeliveryOptions().setSendTimeout(2000);
 
   private final Vertx vertx;
@@ -70,12 +68,16 @@ public final class Probes {
     request.response().putHeader("content-type", "application/json").end(versionJson().encode());
   }
 
-  /** Liveness: the process answers and every event loop has stamped its heartbeat recently. */
+  /**
+   * Liveness: the process answers, every event loop has stamped its heartbeat recently, and no worker has been in
+   * one piece of blocking work (the writer's commit) for longer than {@link Heartbeats#BUSY_LIMIT_MS}.
+   */
   void livez(HttpServerRequest request) {
     List<String> stale = new ArrayList<>();
-    Heartbeats.ages(vertx).forEach((name, age) -> {
-      if (age > STALE_MS) {
-        stale.add(name + " (event loop unresponsive for " + age + " ms)");
+    Heartbeats.beats(vertx).forEach((name, beat) -> {
+      if (beat.stale()) {
+        stale.add(name + (beat.busy() ? " (blocked in one commit for " : " (event loop unresponsive for ")
+            + beat.ageMs() + " ms)");
       }
     });
     if (stale.isEmpty()) {

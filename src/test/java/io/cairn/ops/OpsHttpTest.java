@@ -1,6 +1,7 @@
 package io.cairn.ops;
 
 import io.cairn.TestServer;
+import io.cairn.bus.Heartbeats;
 import io.cairn.config.CairnConfig;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -128,6 +129,40 @@ class OpsHttpTest {
       assertThat(health.statusCode()).isEqualTo(503);
       assertThat(health.bodyAsJsonObject().getString("health")).isEqualTo("false");
       assertThat(get("/livez").statusCode()).isEqualTo(200);
+    } finally {
+      await(vertx.close());
+      registry.close();
+    }
+  }
+
+  @Test
+  void livenessFailsForAWriterBlockedInOneCommitPastTheLimit() throws Exception {
+    // The ops verticle alone: the writer's stamps are set here as a writer stuck in a sync would leave them.
+    CairnConfig config = TestServer.config(Files.createTempDirectory("cairn-ops"));
+    Vertx vertx = Vertx.vertx();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try {
+      OpsHttpVerticle ops = new OpsHttpVerticle(config, registry);
+      await(vertx.deployVerticle(ops));
+      WebClient client = WebClient.create(vertx);
+      long now = System.currentTimeMillis();
+
+      Heartbeats.busySince(Heartbeats.stamps(vertx), "storage-writer", now - 2_000);
+      HttpResponse<Buffer> committing = await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send());
+      assertThat(committing.statusCode()).as("a long commit is work").isEqualTo(200);
+
+      Heartbeats.busySince(Heartbeats.stamps(vertx), "storage-writer", now - Heartbeats.BUSY_LIMIT_MS - 5_000);
+      HttpResponse<Buffer> hung = await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send());
+      assertThat(hung.statusCode()).isEqualTo(503);
+      assertThat(hung.bodyAsString()).startsWith("livez check failed: storage-writer (blocked in one commit for 6")
+          .endsWith(" ms)\n");
+
+      Heartbeats.stamp(Heartbeats.stamps(vertx), "storage-writer");
+      assertThat(await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send()).statusCode()).isEqualTo(200);
+      Heartbeats.stamps(vertx).put("storage-writer", now - Heartbeats.STALE_MS - 1_000);
+      HttpResponse<Buffer> silent = await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send());
+      assertThat(silent.statusCode()).isEqualTo(503);
+      assertThat(silent.bodyAsString()).contains("storage-writer (event loop unresponsive for ");
     } finally {
       await(vertx.close());
       registry.close();
