@@ -27,7 +27,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,8 +45,8 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>{@code answer}: answers at once on the event loop, writing nothing: the gRPC round trip alone;</li>
  *   <li>{@code sync-writer}: appends every request to FILE and makes it durable with {@code fdatasync} on one writer
- *   thread of its own, in groups (every request that arrives during a sync joins the next one), then answers each
- *   on its event loop: the least a durable write needs without blocking an event loop;</li>
+ *   thread of its own, in groups (every request that arrives during a sync joins the next one), then answers a
+ *   group's requests with one task per event loop: the least a durable write needs without blocking an event loop;</li>
  *   <li>{@code sync-inline}: appends and syncs right on the event loop, each request alone: a lower bound no real
  *   server may use, since a sync blocks every other connection of that loop.</li>
  * </ul>
@@ -205,10 +207,13 @@ public final class StackFloor {
         }
         write(bytes);
         sync();
+        // one task per event loop for the whole group, as Cairn answers a commit's requests
+        Map<Context, List<Runnable>> answers = new IdentityHashMap<>();
         for (Append a : group) {
           long revision = appended.incrementAndGet();
-          a.context().runOnContext(v -> a.answer().accept(revision));
+          answers.computeIfAbsent(a.context(), c -> new ArrayList<>()).add(() -> a.answer().accept(revision));
         }
+        answers.forEach((context, batch) -> context.runOnContext(v -> batch.forEach(Runnable::run)));
         group.clear();
         bytes.clear();
       }
