@@ -17,6 +17,7 @@ import io.vertx.grpc.server.GrpcServerResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -156,7 +157,7 @@ final class WatchStream {
     watchers.put(id, w);
     send(created.setWatchId(id).build());
     if (from <= hub.revision()) {
-      catchUp(w);
+      catchUp(List.of(w));
     } else {
       w.synced = true;
     }
@@ -207,56 +208,99 @@ final class WatchStream {
     watchers.values().forEach(w -> w.synced = false);
     response.drainHandler(v -> {
       waitingForDrain = false;
-      for (Watcher w : watchers.values().toArray(new Watcher[0])) {
-        if (!w.synced && !w.reading) {
-          catchUp(w);
-        }
-      }
+      catchUp(watchers.values().stream().filter(w -> !w.synced && !w.reading).toList());
     });
   }
 
-  private void catchUp(Watcher w) {
-    w.synced = false;
-    w.reading = true;
-    KvOp.History page = new KvOp.History(w.nextRevision, w.start, w.end, HISTORY_PAGE_EVENTS,
-        HISTORY_PAGE_BYTES, w.prevKv);
+  /** What a page of history is read for: watchers that agree on it share one read. */
+  private record HistoryPage(long from, ByteBuffer start, ByteBuffer end, boolean prevKv) {
+    static HistoryPage of(Watcher w) {
+      return new HistoryPage(w.nextRevision, ByteBuffer.wrap(w.start), w.end == null ? null : ByteBuffer.wrap(w.end),
+          w.prevKv);
+    }
+  }
+
+  /**
+   * Catches the watchers up from history, one read per group of watchers after the same page (a stream's watchers
+   * of one key, thrown back together when the client fell behind, read it once, not once each).
+   */
+  private void catchUp(List<Watcher> behind) {
+    Map<HistoryPage, List<Watcher>> groups = new LinkedHashMap<>();
+    for (Watcher w : behind) {
+      groups.computeIfAbsent(HistoryPage.of(w), page -> new ArrayList<>()).add(w);
+    }
+    groups.values().forEach(this::catchUpGroup);
+  }
+
+  private void catchUpGroup(List<Watcher> group) {
+    Watcher first = group.get(0);
+    for (Watcher w : group) {
+      w.synced = false;
+      w.reading = true;
+    }
+    KvOp.History page = new KvOp.History(first.nextRevision, first.start, first.end, HISTORY_PAGE_EVENTS,
+        HISTORY_PAGE_BYTES, first.prevKv);
     storage.read(List.of(page), RpcGuard.DEFAULT_TIMEOUT_MS).onComplete(ar -> {
-      w.reading = false;
-      if (closed || watchers.get(w.id) != w) {
+      List<Watcher> current = new ArrayList<>(group.size());
+      for (Watcher w : group) {
+        w.reading = false;
+        if (watchers.get(w.id) == w) {
+          current.add(w);
+        }
+      }
+      if (closed || current.isEmpty()) {
         return;
       }
       if (ar.failed()) {
         CairnException e = CairnException.from(ar.cause());
-        LOG.warn("watch {}: reading history from revision {} failed: {}", w.id, w.nextRevision, e.getMessage());
-        watchers.remove(w.id);
-        send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id)
-            .setCanceled(true).setCancelReason(e.getMessage()).build());
+        for (Watcher w : current) {
+          LOG.warn("watch {}: reading history from revision {} failed: {}", w.id, w.nextRevision, e.getMessage());
+          watchers.remove(w.id);
+          send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id)
+              .setCanceled(true).setCancelReason(e.getMessage()).build());
+        }
         return;
       }
       KvResult.Events events = (KvResult.Events) ar.result().results().get(0);
       if (events.compacted()) {
-        watchers.remove(w.id);
-        send(WatchResponse.newBuilder().setHeader(convert.header(events.readRevision())).setWatchId(w.id)
-            .setCanceled(true).setCompactRevision(events.compactRevision()).setCancelReason(MvccErrors.COMPACTED)
-            .build());
+        for (Watcher w : current) {
+          watchers.remove(w.id);
+          send(WatchResponse.newBuilder().setHeader(convert.header(events.readRevision())).setWatchId(w.id)
+              .setCanceled(true).setCompactRevision(events.compactRevision()).setCancelReason(MvccErrors.COMPACTED)
+              .build());
+        }
         return;
       }
-      List<Event> wanted = new ArrayList<>();
-      for (Event e : events.events()) {
-        if (w.wants(e)) {
-          wanted.add(e);
+      long revision = Math.max(events.readRevision(), hub.revision());
+      List<Watcher> stillBehind = new ArrayList<>();
+      for (Watcher w : current) {
+        if (response.writeQueueFull()) {
+          // the rest of the group waits, unsent, for the catch-up after the drain: no more than a page is queued
+          slowClient();
+          return;
+        }
+        List<Event> wanted = new ArrayList<>();
+        for (Event e : events.events()) {
+          if (w.wants(e)) {
+            wanted.add(e);
+          }
+        }
+        if (!wanted.isEmpty()) {
+          sendEvents(w, revision, wanted);
+        }
+        w.nextRevision = Math.max(w.nextRevision, events.nextRevision());
+        if (w.nextRevision <= hub.revision()) {
+          stillBehind.add(w);
+        } else {
+          w.synced = true;
         }
       }
-      if (!wanted.isEmpty()) {
-        sendEvents(w, Math.max(events.readRevision(), hub.revision()), wanted);
-      }
-      w.nextRevision = Math.max(w.nextRevision, events.nextRevision());
       if (response.writeQueueFull()) {
         slowClient();
-      } else if (w.nextRevision <= hub.revision()) {
-        catchUp(w);
-      } else {
-        w.synced = true;
+        return;
+      }
+      if (!stillBehind.isEmpty()) {
+        catchUp(stillBehind);
       }
     });
   }

@@ -28,6 +28,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -226,6 +228,94 @@ class JetcdWatchLeaseTest {
       slow.resume();
       assertThat(allDelivered.await(30, TimeUnit.SECONDS)).isTrue();
       assertThat(new ArrayList<>(slowRevisions)).isEqualTo(revisions);
+    } finally {
+      raw.close();
+    }
+  }
+
+  /**
+   * Watchers of one stream whose client stops reading, some alike, one without deletes, one without puts, one with
+   * previous values: when the client reads again, each gets exactly its own events, in order, once, however the
+   * server grouped their catch-up from history.
+   */
+  @Test
+  void watchersOfAPausedStreamEachCatchUpWithExactlyTheirEvents() throws Exception {
+    int alike = 8;
+    long noDelete = alike + 1;
+    long noPut = alike + 2;
+    long withPrevious = alike + 3;
+    int writes = 60;
+    int deleted = writes / 3;
+    Map<Long, List<String>> received = new ConcurrentHashMap<>();
+    CountDownLatch created = new CountDownLatch((int) withPrevious);
+    // every watcher alike sees all writes, the no-delete one the puts, the no-put one the deletes, the last all
+    CountDownLatch allReceived = new CountDownLatch(
+        alike * (writes + deleted) + writes + deleted + (writes + deleted));
+    GrpcClient raw = GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    GrpcClientResponse<WatchRequest, WatchResponse> stream = TestServer.await(
+        raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch)
+            .compose(call -> {
+              for (long id = 1; id <= withPrevious; id++) {
+                WatchCreateRequest.Builder create = WatchCreateRequest.newBuilder().setWatchId(id)
+                    .setKey(com.google.protobuf.ByteString.copyFromUtf8("grp/"))
+                    .setRangeEnd(com.google.protobuf.ByteString.copyFromUtf8("grp0"));
+                if (id == noDelete) {
+                  create.addFilters(WatchCreateRequest.FilterType.NODELETE);
+                } else if (id == noPut) {
+                  create.addFilters(WatchCreateRequest.FilterType.NOPUT);
+                } else if (id == withPrevious) {
+                  create.setPrevKv(true);
+                }
+                call.write(WatchRequest.newBuilder().setCreateRequest(create).build());
+              }
+              return call.response().map(response -> response.handler(r -> {
+                if (r.getCreated()) {
+                  created.countDown();
+                }
+                r.getEventsList().forEach(e -> {
+                  received.computeIfAbsent(r.getWatchId(), id -> Collections.synchronizedList(new ArrayList<>()))
+                      .add(e.getType() + " " + e.getKv().getKey().toStringUtf8() + " " + e.getKv().getModRevision()
+                          + (e.hasPrevKv() ? " was " + e.getPrevKv().getModRevision() : ""));
+                  allReceived.countDown();
+                });
+              }));
+            }));
+    try {
+      assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+      stream.pause();
+
+      List<String> puts = new ArrayList<>();
+      List<String> deletes = new ArrayList<>();
+      List<String> all = new ArrayList<>();
+      List<String> allWithPrevious = new ArrayList<>();
+      Map<String, Long> lastPut = new java.util.HashMap<>();
+      ByteSequence value = ByteSequence.from(new byte[16 * 1024]);
+      for (int i = 0; i < writes; i++) {
+        String key = "grp/" + (i % 4);
+        long put = get(kv.put(bs(key), value)).getHeader().getRevision();
+        Long was = lastPut.put(key, put);
+        puts.add("PUT " + key + " " + put);
+        all.add("PUT " + key + " " + put);
+        allWithPrevious.add("PUT " + key + " " + put + (was == null ? "" : " was " + was));
+        if (i % 3 == 0) {
+          long delete = get(kv.delete(bs(key))).getHeader().getRevision();
+          deletes.add("DELETE " + key + " " + delete);
+          all.add("DELETE " + key + " " + delete);
+          allWithPrevious.add("DELETE " + key + " " + delete + " was " + lastPut.remove(key));
+        }
+      }
+      assertThat(deletes).hasSize(deleted);
+      assertThat(allReceived.getCount()).as("the paused client cannot have received everything").isPositive();
+
+      stream.resume();
+      assertThat(allReceived.await(30, TimeUnit.SECONDS)).as("%s events left", allReceived.getCount()).isTrue();
+      for (long id = 1; id <= alike; id++) {
+        assertThat(received.get(id)).as("watcher %d", id).isEqualTo(all);
+      }
+      assertThat(received.get(noDelete)).isEqualTo(puts);
+      assertThat(received.get(noPut)).isEqualTo(deletes);
+      assertThat(received.get(withPrevious)).isEqualTo(allWithPrevious);
     } finally {
       raw.close();
     }
