@@ -26,14 +26,20 @@ import java.util.Map;
 /**
  * One etcd Watch stream with its watchers. A watcher is either synced (it takes live events from the hub) or
  * catching up (it reads history from storage, one bounded page at a time, and rejoins the live flow when it has
- * reached the latest revision). When the client stops reading and the stream's write queue fills, every watcher
- * of the stream drops to catching up: no event is buffered for a slow client beyond one page.
+ * reached the latest revision). Answers the client has not taken yet (its HTTP/2 window is full) wait in the
+ * stream's queue up to {@link #BACKLOG_BYTES}, as etcd keeps a bounded buffer per stream; past that, every watcher
+ * of the stream drops to catching up, and nothing more is queued for the slow client than one delivery or page.
  */
 final class WatchStream {
 
   private static final Logger LOG = LoggerFactory.getLogger(WatchStream.class);
   static final int HISTORY_PAGE_EVENTS = 1000;
   static final int HISTORY_PAGE_BYTES = 4 << 20;
+  /**
+   * Answers written and not yet taken by the client, past which the stream counts as slow. A window stall of a
+   * client that reads (the window is 64 KiB by default) is absorbed; a client that stopped reading is not fed.
+   */
+  static final int BACKLOG_BYTES = 1 << 20;
   private static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
 
   private final WatchHub hub;
@@ -46,6 +52,8 @@ final class WatchStream {
   private long nextAutoId;
   private boolean closed;
   private boolean waitingForDrain;
+  /** Bytes of answers written to the response and not yet sent on the connection. */
+  private long backlogBytes;
 
   private static final class Watcher {
     final long id;
@@ -194,22 +202,31 @@ final class WatchStream {
         sendEvents(w, committed.revision(), wanted);
       }
     }
-    if (response.writeQueueFull()) {
+    if (backlogFull()) {
       slowClient();
     }
   }
 
-  /** The client is not reading: stop sending live events and catch up when the queue drains. */
+  /** The client is not reading: stop sending live events; catch up once half the backlog has been sent. */
   private void slowClient() {
     if (waitingForDrain) {
       return;
     }
     waitingForDrain = true;
     watchers.values().forEach(w -> w.synced = false);
-    response.drainHandler(v -> {
+  }
+
+  private boolean backlogFull() {
+    return backlogBytes > BACKLOG_BYTES;
+  }
+
+  /** Half the backlog sent: the watchers that fell behind catch up. */
+  private void sent(int bytes) {
+    backlogBytes -= bytes;
+    if (waitingForDrain && !closed && backlogBytes <= BACKLOG_BYTES / 2) {
       waitingForDrain = false;
       catchUp(watchers.values().stream().filter(w -> !w.synced && !w.reading).toList());
-    });
+    }
   }
 
   /** What a page of history is read for: watchers that agree on it share one read. */
@@ -274,7 +291,7 @@ final class WatchStream {
       long revision = Math.max(events.readRevision(), hub.revision());
       List<Watcher> stillBehind = new ArrayList<>();
       for (Watcher w : current) {
-        if (response.writeQueueFull()) {
+        if (backlogFull()) {
           // the rest of the group waits, unsent, for the catch-up after the drain: no more than a page is queued
           slowClient();
           return;
@@ -295,7 +312,7 @@ final class WatchStream {
           w.synced = true;
         }
       }
-      if (response.writeQueueFull()) {
+      if (backlogFull()) {
         slowClient();
         return;
       }
@@ -375,9 +392,12 @@ final class WatchStream {
     if (closed) {
       return;
     }
+    int bytes = message.getSerializedSize();
     try {
-      response.write(message);
+      backlogBytes += bytes;
+      response.write(message).onComplete(written -> sent(bytes));
     } catch (RuntimeException e) {
+      backlogBytes -= bytes;
       if (!RpcGuard.clientLeft(e)) {
         throw e;
       }
