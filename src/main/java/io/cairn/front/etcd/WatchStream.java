@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * One etcd Watch stream with its watchers. A watcher is either synced (it takes live events from the hub) or
@@ -270,8 +271,10 @@ final class WatchStream {
       }
       if (ar.failed()) {
         CairnException e = CairnException.from(ar.cause());
+        LOG.warn("watch {}: reading history from revision {} failed, cancelled: {}",
+            current.stream().map(w -> String.valueOf(w.id)).collect(Collectors.joining(", ")),
+            first.nextRevision, e.getMessage());
         for (Watcher w : current) {
-          LOG.warn("watch {}: reading history from revision {} failed: {}", w.id, w.nextRevision, e.getMessage());
           watchers.remove(w.id);
           send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id)
               .setCanceled(true).setCancelReason(e.getMessage()).build());
