@@ -109,9 +109,17 @@ class OpsHttpTest {
         .map(l -> Double.parseDouble(l.substring(name.length() + 1))).orElseThrow();
   }
 
-  @Test
-  void readinessNamesTheFailingCheckWhenStorageIsAbsent() throws Exception {
-    // The ops verticle alone, with no storage, cluster or front deployed: every readiness check must fail by name.
+  /** A GET to the ops verticle deployed alone. */
+  private interface OpsGet {
+    HttpResponse<Buffer> get(String path) throws Exception;
+  }
+
+  private interface OpsAlone {
+    void check(Vertx vertx, OpsGet ops) throws Exception;
+  }
+
+  /** Runs {@code check} against the ops verticle alone, on a Vert.x of its own: no storage, cluster or front. */
+  private static void withOpsAlone(OpsAlone check) throws Exception {
     CairnConfig config = TestServer.config(Files.createTempDirectory("cairn-ops"));
     Vertx vertx = Vertx.vertx();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -119,16 +127,7 @@ class OpsHttpTest {
       OpsHttpVerticle ops = new OpsHttpVerticle(config, registry);
       await(vertx.deployVerticle(ops));
       WebClient client = WebClient.create(vertx);
-      HttpResponse<Buffer> ready = await(client.get(ops.actualPort(), "127.0.0.1", "/readyz").send());
-      assertThat(ready.statusCode()).isEqualTo(503);
-      assertThat(ready.bodyAsString()).startsWith("readyz check failed: storage: no answer from storage");
-      HttpResponse<Buffer> verbose = await(client.get(ops.actualPort(), "127.0.0.1", "/readyz?verbose").send());
-      assertThat(verbose.bodyAsString()).contains("[-]storage failed", "[-]cluster failed",
-          "[-]grpc-front failed: 0 of 2 gRPC fronts are listening", "readyz check failed");
-      HttpResponse<Buffer> health = await(client.get(ops.actualPort(), "127.0.0.1", "/health").send());
-      assertThat(health.statusCode()).isEqualTo(503);
-      assertThat(health.bodyAsJsonObject().getString("health")).isEqualTo("false");
-      assertThat(get("/livez").statusCode()).isEqualTo(200);
+      check.check(vertx, path -> await(client.get(ops.actualPort(), "127.0.0.1", path).send()));
     } finally {
       await(vertx.close());
       registry.close();
@@ -136,36 +135,42 @@ class OpsHttpTest {
   }
 
   @Test
-  void livenessFailsForAWriterBlockedInOneCommitPastTheLimit() throws Exception {
-    // The ops verticle alone: the writer's stamps are set here as a writer stuck in a sync would leave them.
-    CairnConfig config = TestServer.config(Files.createTempDirectory("cairn-ops"));
-    Vertx vertx = Vertx.vertx();
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try {
-      OpsHttpVerticle ops = new OpsHttpVerticle(config, registry);
-      await(vertx.deployVerticle(ops));
-      WebClient client = WebClient.create(vertx);
-      long now = System.currentTimeMillis();
+  void readinessNamesTheFailingCheckWhenStorageIsAbsent() throws Exception {
+    // With no storage, cluster or front deployed, every readiness check must fail by name.
+    withOpsAlone((vertx, ops) -> {
+      HttpResponse<Buffer> ready = ops.get("/readyz");
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.bodyAsString()).startsWith("readyz check failed: storage: no answer from storage");
+      HttpResponse<Buffer> verbose = ops.get("/readyz?verbose");
+      assertThat(verbose.bodyAsString()).contains("[-]storage failed", "[-]cluster failed",
+          "[-]grpc-front failed: 0 of 2 gRPC fronts are listening", "readyz check failed");
+      HttpResponse<Buffer> health = ops.get("/health");
+      assertThat(health.statusCode()).isEqualTo(503);
+      assertThat(health.bodyAsJsonObject().getString("health")).isEqualTo("false");
+      assertThat(get("/livez").statusCode()).isEqualTo(200);
+    });
+  }
 
+  @Test
+  void livenessFailsForAWriterBlockedInOneCommitPastTheLimit() throws Exception {
+    // The writer's stamps are set here as a writer stuck in a sync would leave them.
+    withOpsAlone((vertx, ops) -> {
+      long now = System.currentTimeMillis();
       Heartbeats.busySince(Heartbeats.stamps(vertx), "storage-writer", now - 2_000);
-      HttpResponse<Buffer> committing = await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send());
-      assertThat(committing.statusCode()).as("a long commit is work").isEqualTo(200);
+      assertThat(ops.get("/livez").statusCode()).as("a long commit is work").isEqualTo(200);
 
       Heartbeats.busySince(Heartbeats.stamps(vertx), "storage-writer", now - Heartbeats.BUSY_LIMIT_MS - 5_000);
-      HttpResponse<Buffer> hung = await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send());
+      HttpResponse<Buffer> hung = ops.get("/livez");
       assertThat(hung.statusCode()).isEqualTo(503);
       assertThat(hung.bodyAsString()).startsWith("livez check failed: storage-writer (blocked in one commit for 6")
           .endsWith(" ms)\n");
 
       Heartbeats.stamp(Heartbeats.stamps(vertx), "storage-writer");
-      assertThat(await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send()).statusCode()).isEqualTo(200);
+      assertThat(ops.get("/livez").statusCode()).isEqualTo(200);
       Heartbeats.stamps(vertx).put("storage-writer", now - Heartbeats.STALE_MS - 1_000);
-      HttpResponse<Buffer> silent = await(client.get(ops.actualPort(), "127.0.0.1", "/livez").send());
+      HttpResponse<Buffer> silent = ops.get("/livez");
       assertThat(silent.statusCode()).isEqualTo(503);
       assertThat(silent.bodyAsString()).contains("storage-writer (event loop unresponsive for ");
-    } finally {
-      await(vertx.close());
-      registry.close();
-    }
+    });
   }
 }
