@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Verticle;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -51,7 +52,10 @@ public final class CairnServer {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metricsOptions(config)).setPreferNativeTransport(true))
+        .with(new VertxOptions().setMetricsOptions(metricsOptions(config)).setPreferNativeTransport(true)
+            // Cairn serves no files from its classpath; resolving them would make a vertx-cache-* directory in
+            // the temp directory, which a killed server leaves behind
+            .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     LocalCodec.registerAll(vertx.eventBus());

@@ -55,7 +55,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class MvccStore implements AutoCloseable {
 
   static {
-    RocksDB.loadLibrary();
+    RocksNative.load();
   }
 
   /** 1: kv, rev, meta. 2: adds hist (history by key) and lease; format 1 stores are upgraded on open. */

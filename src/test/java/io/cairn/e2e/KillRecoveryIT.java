@@ -10,6 +10,7 @@ import io.vertx.grpc.client.GrpcClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import static io.cairn.Queries.get;
 import static io.cairn.Queries.request;
@@ -26,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The fat jar under concurrent writers, killed with SIGKILL mid-stream: after a restart every acknowledged write
- * is readable and revisions continue past the last acknowledged one.
+ * is readable and revisions continue past the last acknowledged one, and the killed server leaves nothing in the
+ * temp directory.
  */
 class KillRecoveryIT {
 
@@ -36,6 +39,9 @@ class KillRecoveryIT {
   @TempDir
   Path dataDir;
 
+  @TempDir
+  Path tempDir;
+
   private record Ack(String value, long revision) {}
 
   @Test
@@ -43,7 +49,7 @@ class KillRecoveryIT {
     Map<String, Ack> acked = new ConcurrentHashMap<>();
     Vertx vertx = Vertx.vertx();
     GrpcClient grpc = GrpcClient.client(vertx);
-    try (CairnProcess server = CairnProcess.startServer(dataDir)) {
+    try (CairnProcess server = CairnProcess.startServer(List.of("-Djava.io.tmpdir=" + tempDir), dataDir)) {
       QueryServiceGrpcClient client = QueryServiceGrpcClient.create(grpc,
           SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"));
       AtomicInteger ackCount = new AtomicInteger();
@@ -56,6 +62,10 @@ class KillRecoveryIT {
       server.process.destroyForcibly(); // SIGKILL while the writers are still writing
       assertThat(server.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(server.process.exitValue()).isEqualTo(137);
+      try (Stream<Path> left = Files.list(tempDir)) {
+        assertThat(left.map(Path::getFileName).map(Path::toString).toList())
+            .as("what the killed server left in its temp directory").isEmpty();
+      }
       Future.join(writers).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
     assertThat(acked.size()).isGreaterThanOrEqualTo(ACKS_BEFORE_KILL);
