@@ -12,13 +12,16 @@ import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoublePredicate;
+import java.util.stream.Stream;
 
 /** A real Cairn server on ephemeral loopback ports with a fresh data directory, and a real gRPC client to it. */
 public final class TestServer implements AutoCloseable {
@@ -28,23 +31,55 @@ public final class TestServer implements AutoCloseable {
   private final GrpcClient grpc;
   private final WebClient web;
   private final Path dataDir;
+  private final boolean ownsDataDir;
 
-  private TestServer(CairnServer server, Path dataDir) {
+  private TestServer(CairnServer server, Path dataDir, boolean ownsDataDir) {
     this.server = server;
     this.dataDir = dataDir;
+    this.ownsDataDir = ownsDataDir;
     this.clientVertx = Vertx.vertx();
     this.grpc = GrpcClient.client(clientVertx);
     // one client for every read of /metrics: a client per read would leave a connection open per read
     this.web = WebClient.create(clientVertx);
   }
 
+  /** A server on a fresh data directory of its own, deleted when the server is closed. */
   public static TestServer start(String... settings) throws Exception {
-    return start(Files.createTempDirectory("cairn-test"), settings);
+    Path dataDir = Files.createTempDirectory("cairn-test");
+    try {
+      return start(dataDir, true, settings);
+    } catch (Exception e) {
+      deleteTree(dataDir);
+      throw e;
+    }
   }
 
+  /** A server on the caller's data directory, which stays when the server is closed. */
   public static TestServer start(Path dataDir, String... settings) throws Exception {
+    return start(dataDir, false, settings);
+  }
+
+  private static TestServer start(Path dataDir, boolean ownsDataDir, String... settings) throws Exception {
     CairnConfig config = config(dataDir, settings);
-    return new TestServer(await(CairnServer.start(config)), dataDir);
+    return new TestServer(await(CairnServer.start(config)), dataDir, ownsDataDir);
+  }
+
+  /** Stops this server and starts a new one on the same data directory, which the new one then owns if this did. */
+  public TestServer restart(String... settings) throws Exception {
+    stop();
+    return start(dataDir, ownsDataDir, settings);
+  }
+
+  /** Deletes a directory and everything in it. */
+  public static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path path : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
   }
 
   /** Defaults, ephemeral ports, the given data dir, then {@code key=value} settings as command-line flags. */
@@ -195,15 +230,25 @@ public final class TestServer implements AutoCloseable {
     });
   }
 
-  /** Stops the server and the client; the data directory stays for restart tests. */
+  /** Stops the server and the client, and deletes the data directory if the server made it. */
   @Override
   public void close() throws Exception {
+    try {
+      stop();
+    } finally {
+      if (ownsDataDir) {
+        deleteTree(dataDir);
+      }
+    }
+  }
+
+  private void stop() throws Exception {
     try {
       await(server.stop());
     } finally {
       grpc.close();
       web.close();
-      clientVertx.close();
+      await(clientVertx.close());
     }
   }
 }

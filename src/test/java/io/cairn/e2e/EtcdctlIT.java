@@ -1,5 +1,6 @@
 package io.cairn.e2e;
 
+import io.cairn.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,10 +35,11 @@ class EtcdctlIT {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     if (cairn != null) {
       cairn.close();
     }
+    TestServer.deleteTree(dataDir);
   }
 
   static String etcdctlBinary() {

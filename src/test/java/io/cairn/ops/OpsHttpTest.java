@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static io.cairn.Queries.request;
 import static io.cairn.Queries.set;
@@ -120,7 +121,8 @@ class OpsHttpTest {
 
   /** Runs {@code check} against the ops verticle alone, on a Vert.x of its own: no storage, cluster or front. */
   private static void withOpsAlone(OpsAlone check) throws Exception {
-    CairnConfig config = TestServer.config(Files.createTempDirectory("cairn-ops"));
+    Path dataDir = Files.createTempDirectory("cairn-ops");
+    CairnConfig config = TestServer.config(dataDir);
     Vertx vertx = Vertx.vertx();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     try {
@@ -131,6 +133,7 @@ class OpsHttpTest {
     } finally {
       await(vertx.close());
       registry.close();
+      TestServer.deleteTree(dataDir);
     }
   }
 

@@ -373,8 +373,7 @@ class JetcdWatchLeaseTest {
     long id = get(client.getLeaseClient().grant(600)).getID();
     get(kv.put(bs("keep"), bs("v"), PutOption.builder().withLeaseId(id).build()));
     client.close();
-    server.close();
-    server = TestServer.start(server.dataDir());
+    server = server.restart();
     connect();
     assertThat(leaseIds()).contains(id);
     LeaseTimeToLiveResponse ttl = get(client.getLeaseClient().timeToLive(id,
