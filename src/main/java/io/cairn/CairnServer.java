@@ -5,6 +5,7 @@ import io.cairn.cluster.ClusterVerticle;
 import io.cairn.config.CairnConfig;
 import io.cairn.front.QueryFrontVerticle;
 import io.cairn.ops.OpsHttpVerticle;
+import io.cairn.ops.ProcessMetrics;
 import io.cairn.snapshot.SnapshotVerticle;
 import io.cairn.storage.StorageVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -51,6 +52,7 @@ public final class CairnServer {
   private CairnServer(CairnConfig config) {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new ProcessMetrics().bindTo(registry);
     this.vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(metricsOptions(config)).setPreferNativeTransport(true)
             // Cairn serves no files from its classpath; resolving them would make a vertx-cache-* directory in

@@ -190,6 +190,15 @@ class EtcdctlIT {
   }
 
   @Test
+  void checkDatascaleMeasuresTheServersMemory() throws Exception {
+    // writes 10,000 keys of 1 KiB from 50 clients and reads process_resident_memory_bytes from the gRPC port's
+    // /metrics before and after, as it does from etcd's client port
+    String out = ok("check", "datascale", "--load=s");
+    assertThat(out).contains("PASS: Approximate system memory used").doesNotContain("FAIL");
+    assertThat(ok("get", "--prefix", "/etcdctl-check-datascale/", "--keys-only")).isEmpty();
+  }
+
+  @Test
   void endpointHealthStatusAndMemberList() throws Exception {
     assertThat(ok("endpoint", "health")).contains("127.0.0.1:" + cairn.grpcPort() + " is healthy");
     String status = ok("endpoint", "status", "-w", "json");

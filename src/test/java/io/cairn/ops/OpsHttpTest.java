@@ -97,6 +97,22 @@ class OpsHttpTest {
   }
 
   @Test
+  void processMetricsHavePrometheusStandardNamesAsEtcds() throws Exception {
+    String text = get("/metrics").bodyAsString();
+    long residentKb = Files.readAllLines(Path.of("/proc/self/status")).stream()
+        .filter(l -> l.startsWith("VmRSS:")).map(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst()
+        .orElseThrow();
+    // the test runs in the server's JVM: its resident size is this process's, give or take what moved meanwhile
+    assertThat(metricValue(text, "process_resident_memory_bytes")).isBetween(residentKb * 1024 * 0.5,
+        residentKb * 1024 * 2.0);
+    assertThat(metricValue(text, "process_virtual_memory_bytes"))
+        .isGreaterThan(metricValue(text, "process_resident_memory_bytes"));
+    assertThat(metricValue(text, "process_cpu_seconds_total")).isPositive();
+    assertThat(metricValue(text, "process_open_fds")).isPositive()
+        .isLessThanOrEqualTo(metricValue(text, "process_max_fds"));
+  }
+
+  @Test
   void vertxRequestAndBusMetricsAreThereWhenAskedFor() throws Exception {
     try (TestServer detailed = TestServer.start("metrics.vertx-detail=true")) {
       detailed.call(QueryServiceGrpcClient.ExecuteQuery, request(set("metered", "k", "v"))).ok();
