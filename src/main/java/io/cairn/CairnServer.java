@@ -3,6 +3,7 @@ package io.cairn;
 import io.cairn.bus.LocalCodec;
 import io.cairn.cluster.ClusterVerticle;
 import io.cairn.config.CairnConfig;
+import io.cairn.front.ConnectionLimit;
 import io.cairn.front.QueryFrontVerticle;
 import io.cairn.ops.OpsHttpVerticle;
 import io.cairn.ops.ProcessMetrics;
@@ -110,10 +111,11 @@ public final class CairnServer {
           fronts.add(front);
           return front;
         }, config.front().instances()))
-        .onSuccess(v -> LOG.info("Cairn {} started: gRPC {}:{}, HTTP {}:{}, data {}, fronts {}, readers {}, sync {}, "
-                + "transport {}",
+        .onSuccess(v -> LOG.info("Cairn {} started: gRPC {}:{}, HTTP {}:{}, data {}, fronts {}, connections at most "
+                + "{}, readers {}, sync {}, transport {}",
             Version.VERSION, config.grpc().host(), grpcPort(), config.http().host(), httpPort(),
-            config.storage().dataDir(), config.front().instances(), config.storage().readers(),
+            config.storage().dataDir(), config.front().instances(),
+            ConnectionLimit.of(vertx, config.front()).max(), config.storage().readers(),
             config.storage().sync() ? "on" : "OFF (acknowledged writes may be lost on a crash)",
             vertx.isNativeTransportEnabled() ? "native epoll"
                 : "Java NIO (" + vertx.unavailableNativeTransportCause() + ")"));

@@ -12,7 +12,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
 
   public record Http(String host, int port) {}
 
-  public record Front(int instances, int maxInflightPerConnection, int maxInflight) {}
+  /** {@code maxConnections} 0: derived from the process's open-file limit ({@code ConnectionLimit}). */
+  public record Front(int instances, int maxInflightPerConnection, int maxInflight, int maxConnections) {}
 
   public record Storage(Path dataDir, int readers, boolean sync, int maxPendingWrites, int groupCommitMax,
                         long blockCacheSize, long quotaBytes, int inlineReadKeys) {}
@@ -47,7 +48,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Grpc((String) v.get("grpc.host"), (int) v.get("grpc.port")),
         new Http((String) v.get("http.host"), (int) v.get("http.port")),
         new Front((int) v.get("front.instances"), (int) v.get("front.max-inflight-per-connection"),
-            (int) v.get("front.max-inflight")),
+            (int) v.get("front.max-inflight"), (int) v.get("front.max-connections")),
         new Storage(Path.of((String) v.get("storage.data-dir")).toAbsolutePath().normalize(),
             (int) v.get("storage.readers"), (boolean) v.get("storage.sync"),
             (int) v.get("storage.max-pending-writes"), (int) v.get("storage.group-commit-max"),

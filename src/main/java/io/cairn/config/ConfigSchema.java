@@ -32,6 +32,9 @@ public final class ConfigSchema {
           "requests one connection may have in flight; more are refused with RESOURCE_EXHAUSTED"),
       intKey("front.max-inflight", 16384, 1, 10_000_000,
           "requests one front instance may have in flight; more are refused with RESOURCE_EXHAUSTED"),
+      intKey("front.max-connections", 0, 0, 10_000_000,
+          "client connections open at once on the gRPC port; more are closed as they come. 0: the process's "
+              + "open-file limit less a tenth of it (at least 1024, at most half) kept for storage"),
       key("storage.data-dir", STRING, "./cairn-data", "directory holding the database and the member identity"),
       new ConfigKey("storage.readers", INT, CORES, 1, 256, List.of(),
           "storage reader verticles serving reads in parallel (default: number of cores)"),

@@ -11,6 +11,7 @@ import io.cairn.front.etcd.EtcdApi;
 import io.cairn.front.query.QueryRpcService;
 import io.cairn.ops.Probes;
 import io.cairn.proto.v1.QueryServiceGrpcService;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -105,7 +106,17 @@ public final class QueryFrontVerticle extends AbstractVerticle {
       }
       grpc.handle(request);
     });
-    server.connectionHandler(QueryFrontVerticle::consolidateFlushes);
+    ConnectionLimit connections = ConnectionLimit.of(vertx, config.front());
+    Gauge.builder("cairn.front.connections", connections, ConnectionLimit::open)
+        .description("client connections open on the gRPC port (bounded by front.max-connections)")
+        .register(registry);
+    FunctionCounter.builder("cairn.front.connections.refused", connections, ConnectionLimit::refused)
+        .description("connections closed as they came because front.max-connections were open").register(registry);
+    server.connectionHandler(connection -> {
+      if (connections.admit(connection)) {
+        consolidateFlushes(connection);
+      }
+    });
     return server.listen().recover(e -> Future.failedFuture(
         ConfigException.ifPortInUse(e, "grpc.port", config.grpc().host(), config.grpc().port())));
   }

@@ -5,6 +5,9 @@ import io.cairn.TestServer.Reply;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
+import io.cairn.proto.v1.Query;
+import io.vertx.core.Future;
+import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +18,7 @@ import static io.cairn.Queries.get;
 import static io.cairn.Queries.request;
 import static io.cairn.Queries.set;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Past its bounds the server answers RESOURCE_EXHAUSTED or DEADLINE_EXCEEDED, keeps serving, and loses nothing. */
 class OverloadTest {
@@ -39,6 +43,37 @@ class OverloadTest {
         }
       }
     }
+  }
+
+  @Test
+  void connectionsPastTheBoundAreClosedWhileTheOthersAreServed() throws Exception {
+    try (TestServer server = TestServer.start("front.max-connections=2")) {
+      server.call(QueryServiceGrpcClient.ExecuteQuery, request(set("conn", "first", "1"))).ok();
+      GrpcClient second = server.newClient();
+      GrpcClient third = server.newClient();
+      try {
+        assertThat(TestServer.await(query(server, second, set("conn", "second", "2"))).getHeader().getRevision())
+            .isPositive();
+        assertThatThrownBy(() -> TestServer.await(query(server, third, set("conn", "third", "3"))))
+            .as("a third connection is closed as it comes");
+        assertThat(server.metric("cairn_front_connections")).isEqualTo(2);
+        assertThat(server.metric("cairn_front_connections_refused_total")).isEqualTo(1);
+
+        TestServer.await(second.close());
+        server.awaitMetric("cairn_front_connections", open -> open == 1);
+        assertThat(TestServer.await(query(server, third, set("conn", "third", "3"))).getHeader().getRevision())
+            .as("once one has gone, a new connection is served").isPositive();
+        assertThat(server.call(QueryServiceGrpcClient.ExecuteQuery, request(get("conn", "first"))).ok()
+            .getResult().getGet().getFound()).isTrue();
+      } finally {
+        second.close();
+        third.close();
+      }
+    }
+  }
+
+  private static Future<QueryResponse> query(TestServer server, GrpcClient client, Query query) {
+    return QueryServiceGrpcClient.create(client, server.grpcAddress()).executeQuery(request(query));
   }
 
   @Test
