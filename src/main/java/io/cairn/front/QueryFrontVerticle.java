@@ -2,6 +2,7 @@ package io.cairn.front;
 
 import io.cairn.bus.Addresses;
 import io.cairn.bus.ClusterInfo;
+import io.cairn.bus.StorageStatus;
 import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
 import io.cairn.config.CairnConfig;
@@ -84,9 +85,9 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         .setMaxMessageSize(limits.maxRequestSize() + (1L << 20))
         .setScheduleDeadlineAutomatically(true));
     HealthService health = HealthService.create(vertx);
-    health.register("", () -> storage.status().map(s -> s.open()).otherwise(false));
+    health.register("", () -> storage.status().map(StorageStatus::writable).otherwise(false));
     health.register(QueryServiceGrpcService.SERVICE_NAME,
-        () -> storage.status().map(s -> s.open()).otherwise(false));
+        () -> storage.status().map(StorageStatus::writable).otherwise(false));
     Probes probes = new Probes(vertx, config, registry);
     grpc.addService(new QueryRpcService(vertx, guard, storage, config, cluster, probes, registry));
     grpc.addService(new AdminRpcService(vertx, guard));

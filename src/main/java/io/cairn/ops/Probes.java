@@ -101,7 +101,7 @@ public final class Probes {
     Future<Void> storage = vertx.eventBus().<StorageStatus>request(Addresses.STORAGE_STATUS, null, CHECK)
         .map(Message::body)
         .map(s -> {
-          checks.put("storage", s.open() ? null : "the store is not open");
+          checks.put("storage", !s.open() ? "the store is not open" : s.writeFailure());
           alarms.addAll(s.alarms());
           return (Void) null;
         })

@@ -23,6 +23,7 @@ import io.cairn.bus.WriteReply;
 import io.cairn.bus.WriteRequest;
 import io.cairn.config.CairnConfig;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,6 +46,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The single writer, a worker verticle. It opens the store, deploys the readers, and commits writes in groups:
@@ -90,8 +92,11 @@ public final class StorageVerticle extends AbstractVerticle {
   private MvccStore store;
   private long memberId;
   private volatile long dbSizeBytes;
+  /** Set while group commits fail in the store (read off this verticle's context by status requests). */
+  private volatile FailingWrites failingWrites;
   private long lastSizeCheckNanos;
   private DistributionSummary groupSizes;
+  private Counter writeFailures;
   private LocalMap<String, Long> heartbeats;
   private WorkerExecutor jobs;
   private WatchInterest watchInterest;
@@ -192,6 +197,9 @@ public final class StorageVerticle extends AbstractVerticle {
     }
     groupSizes = DistributionSummary.builder("cairn.storage.group.commit.requests")
         .description("write requests committed together in one synced write batch").register(registry);
+    writeFailures = Counter.builder("cairn.storage.write.failures")
+        .description("group commits that failed in the store (none of their requests was applied)")
+        .register(registry);
   }
 
   /** Hands out a consistent view of the whole store; taking it costs one RocksDB snapshot, nothing blocks. */
@@ -236,8 +244,10 @@ public final class StorageVerticle extends AbstractVerticle {
 
   private StorageStatus status() {
     boolean open = store != null && store.isOpen();
+    FailingWrites failing = failingWrites;
     return new StorageStatus(open, open ? store.revision() : 0, open ? store.keyCount() : 0, dbSizeBytes,
-        open ? store.compactRevision() : 0, open ? store.appliedIndex() : 0, List.copyOf(alarms));
+        open ? store.compactRevision() : 0, open ? store.appliedIndex() : 0, List.copyOf(alarms),
+        failing == null ? null : failing.describe());
   }
 
   private boolean hasAlarm(AlarmRequest.AlarmType type) {
@@ -372,12 +382,13 @@ public final class StorageVerticle extends AbstractVerticle {
     try {
       applied = store.apply(requests);
     } catch (RocksDBException | RuntimeException e) {
-      failure = failure(e, group.size());
+      failure = commitFailed(e, group.size());
     } finally {
       Heartbeats.stamp(heartbeats, NAME);
     }
     committing = false;
     if (failure == null) {
+      commitSucceeded();
       answer(group, applied);
     } else {
       for (PendingWrite write : group) {
@@ -425,8 +436,57 @@ public final class StorageVerticle extends AbstractVerticle {
       return ce;
     }
     LOG.error("committing {} write requests failed; none was applied", requests, cause);
+    return notDurable(cause);
+  }
+
+  private static CairnException notDurable(Throwable cause) {
     return new CairnException(ErrorCode.UNAVAILABLE,
         "the write could not be made durable (" + cause.getMessage() + "); it was not applied");
+  }
+
+  /** Group commits failing in the store since {@code sinceMillis}: why the latest failed, and how many have. */
+  private record FailingWrites(long sinceMillis, String lastError, long groups, long lastLoggedNanos) {
+    String describe() {
+      return "writes fail since " + java.time.Instant.ofEpochMilli(sinceMillis) + " (" + groups + " group commit"
+          + (groups == 1 ? "" : "s") + "): " + lastError;
+    }
+  }
+
+  /**
+   * A group commit failed in the store. The first failure of a run is logged with its stack, the rest at most
+   * every 10 s; readiness reports the run until a commit succeeds (RocksDB keeps refusing writes after some errors,
+   * such as a write-ahead log it could not create, until it is reopened: then only a restart helps).
+   */
+  private CairnException commitFailed(Throwable cause, int requests) {
+    if (cause instanceof CairnException ce) {
+      return ce;
+    }
+    long now = System.nanoTime();
+    FailingWrites before = failingWrites;
+    if (before == null) {
+      LOG.error("committing {} write requests failed; none was applied. Readiness fails until a commit succeeds",
+          requests, cause);
+      failingWrites = new FailingWrites(System.currentTimeMillis(), String.valueOf(cause.getMessage()), 1, now);
+    } else if (now - before.lastLoggedNanos() >= TimeUnit.SECONDS.toNanos(10)) {
+      LOG.error("committing {} write requests failed again, {} group commits since {}: {}", requests,
+          before.groups() + 1, java.time.Instant.ofEpochMilli(before.sinceMillis()), cause.getMessage());
+      failingWrites = new FailingWrites(before.sinceMillis(), String.valueOf(cause.getMessage()), before.groups() + 1,
+          now);
+    } else {
+      failingWrites = new FailingWrites(before.sinceMillis(), String.valueOf(cause.getMessage()), before.groups() + 1,
+          before.lastLoggedNanos());
+    }
+    writeFailures.increment();
+    return notDurable(cause);
+  }
+
+  private void commitSucceeded() {
+    FailingWrites before = failingWrites;
+    if (before != null) {
+      failingWrites = null;
+      LOG.warn("writes succeed again after {} failed group commits since {}", before.groups(),
+          java.time.Instant.ofEpochMilli(before.sinceMillis()));
+    }
   }
 
   private void expireLeases() {

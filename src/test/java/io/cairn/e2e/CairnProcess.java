@@ -70,10 +70,24 @@ final class CairnProcess implements AutoCloseable {
   }
 
   static CairnProcess startServer(List<String> jvmOptions, Path dataDir, String... extra) throws Exception {
+    CairnProcess p = runWithJvmOptions(jvmOptions, serverArguments(dataDir, extra));
+    p.ports.get(60, TimeUnit.SECONDS);
+    return p;
+  }
+
+  private static String[] serverArguments(Path dataDir, String... extra) {
     List<String> args = new ArrayList<>(List.of("start", "--data-dir", dataDir.toString(), "--grpc-port", "0",
         "--http-port", "0", "--set", "front.instances=2", "--set", "storage.readers=2"));
     args.addAll(List.of(extra));
-    CairnProcess p = runWithJvmOptions(jvmOptions, args.toArray(String[]::new));
+    return args.toArray(String[]::new);
+  }
+
+  /** Starts a server whose process may hold at most {@code openFiles} file descriptors ({@code ulimit -n}). */
+  static CairnProcess startServerWithFileLimit(int openFiles, Path dataDir, String... extra) throws Exception {
+    List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$@\"",
+        "cairn", javaBin(), "-jar", jar().toString()));
+    command.addAll(List.of(serverArguments(dataDir, extra)));
+    CairnProcess p = new CairnProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     p.ports.get(60, TimeUnit.SECONDS);
     return p;
   }

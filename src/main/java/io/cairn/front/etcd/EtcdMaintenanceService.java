@@ -117,6 +117,9 @@ final class EtcdMaintenanceService implements Service {
       for (AlarmReply.Alarm a : s.alarms()) {
         out.addErrors("memberID:" + a.memberId() + " alarm:" + a.type().name());
       }
+      if (s.writeFailure() != null) {
+        out.addErrors(s.writeFailure());
+      }
       return out.build();
     });
   }
