@@ -454,8 +454,9 @@ public final class StorageVerticle extends AbstractVerticle {
 
   /**
    * A group commit failed in the store. The first failure of a run is logged with its stack, the rest at most
-   * every 10 s; readiness reports the run until a commit succeeds (RocksDB keeps refusing writes after some errors,
-   * such as a write-ahead log it could not create, until it is reopened: then only a restart helps).
+   * every 10 s; readiness reports the run until a commit succeeds. RocksDB resumes by itself after a full disk once
+   * space is freed, but keeps refusing writes after some other errors, such as a write-ahead log it could not
+   * create, until it is reopened: then only a restart helps.
    */
   private CairnException commitFailed(Throwable cause, int requests) {
     if (cause instanceof CairnException ce) {
