@@ -12,8 +12,12 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
 
   public record Http(String host, int port) {}
 
-  /** {@code maxConnections} 0: derived from the process's open-file limit ({@code ConnectionLimit}). */
-  public record Front(int instances, int maxInflightPerConnection, int maxInflight, int maxConnections) {}
+  /**
+   * {@code maxConnections} 0: derived from the process's open-file limit ({@code ConnectionLimit});
+   * {@code maxInflightBytes} 0: derived from the maximum heap ({@code RpcGuard.defaultMaxBytes}).
+   */
+  public record Front(int instances, int maxInflightPerConnection, int maxInflight, int maxConnections,
+                      long maxInflightBytes) {}
 
   public record Storage(Path dataDir, int readers, boolean sync, int maxPendingWrites, int groupCommitMax,
                         long blockCacheSize, long quotaBytes, int inlineReadKeys) {}
@@ -48,7 +52,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Grpc((String) v.get("grpc.host"), (int) v.get("grpc.port")),
         new Http((String) v.get("http.host"), (int) v.get("http.port")),
         new Front((int) v.get("front.instances"), (int) v.get("front.max-inflight-per-connection"),
-            (int) v.get("front.max-inflight"), (int) v.get("front.max-connections")),
+            (int) v.get("front.max-inflight"), (int) v.get("front.max-connections"),
+            (long) v.get("front.max-inflight-bytes")),
         new Storage(Path.of((String) v.get("storage.data-dir")).toAbsolutePath().normalize(),
             (int) v.get("storage.readers"), (boolean) v.get("storage.sync"),
             (int) v.get("storage.max-pending-writes"), (int) v.get("storage.group-commit-max"),

@@ -35,6 +35,9 @@ public final class ConfigSchema {
       intKey("front.max-connections", 0, 0, 10_000_000,
           "client connections open at once on the gRPC port; more are closed as they come. 0: the process's "
               + "open-file limit less a tenth of it (at least 1024, at most half) kept for storage"),
+      new ConfigKey("front.max-inflight-bytes", LONG, () -> 0L, 0, 1L << 50, List.of(),
+          "bytes of request messages one front instance may have in flight; more are refused with "
+              + "RESOURCE_EXHAUSTED. 0: an eighth of the maximum heap, shared out between the instances"),
       key("storage.data-dir", STRING, "./cairn-data", "directory holding the database and the member identity"),
       new ConfigKey("storage.readers", INT, CORES, 1, 256, List.of(),
           "storage reader verticles serving reads in parallel (default: number of cores)"),

@@ -59,10 +59,16 @@ public final class QueryFrontVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> startPromise) {
     StorageClient storage = new StorageClient(vertx);
+    long maxBytes = config.front().maxInflightBytes() > 0 ? config.front().maxInflightBytes()
+        : RpcGuard.defaultMaxBytes(config.front().instances());
     RpcGuard guard = new RpcGuard(vertx, registry, config.front().maxInflightPerConnection(),
-        config.front().maxInflight());
+        config.front().maxInflight(), maxBytes);
     Gauge.builder("cairn.rpc.inflight", guard, RpcGuard::inflight).tag("front", name)
         .description("requests this front has admitted and not yet answered (bounded by front.max-inflight)")
+        .register(registry);
+    Gauge.builder("cairn.rpc.inflight.bytes", guard, RpcGuard::inflightBytes).tag("front", name).baseUnit("bytes")
+        .description("bytes of the request messages this front has admitted and not yet answered "
+            + "(bounded by front.max-inflight-bytes)")
         .register(registry);
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(Message::body)

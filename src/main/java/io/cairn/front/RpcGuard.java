@@ -1,6 +1,7 @@
 package io.cairn.front;
 
 import io.cairn.bus.CairnException;
+import com.google.protobuf.MessageLite;
 import io.cairn.bus.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,8 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Wraps every unary RPC of one front instance: bounds the requests in flight per connection and per instance
- * (RESOURCE_EXHAUSTED past either bound), applies the request's deadline, maps failures to gRPC statuses, and
+ * Wraps every unary RPC of one front instance: bounds the requests in flight per connection and per instance, and
+ * the bytes of their messages per instance (RESOURCE_EXHAUSTED past any bound), applies the request's deadline, maps failures to gRPC statuses, and
  * records per-method request counts by status and latency histograms. Lives on one event loop: no locking.
  */
 public final class RpcGuard {
@@ -37,21 +38,40 @@ public final class RpcGuard {
   private final Deadlines deadlines;
   private final int maxPerConnection;
   private final int maxPerInstance;
+  private final long maxBytes;
   private final Map<HttpConnection, int[]> inflightByConnection = new WeakHashMap<>();
   private final Map<String, MethodMeters> meters = new HashMap<>();
   private int inflight;
+  private long inflightBytes;
 
   /** Create it on the event loop that serves the calls it guards. */
-  public RpcGuard(Vertx vertx, MeterRegistry registry, int maxPerConnection, int maxPerInstance) {
+  public RpcGuard(Vertx vertx, MeterRegistry registry, int maxPerConnection, int maxPerInstance,
+                  long maxBytes) {
     this.deadlines = new Deadlines(vertx);
     this.registry = registry;
     this.maxPerConnection = maxPerConnection;
     this.maxPerInstance = maxPerInstance;
+    this.maxBytes = maxBytes;
   }
 
   /** Requests admitted and not yet answered. */
   public int inflight() {
     return inflight;
+  }
+
+  /** Bytes of the messages of requests admitted and not yet answered. */
+  public long inflightBytes() {
+    return inflightBytes;
+  }
+
+  /**
+   * The default bound on {@link #inflightBytes} of each of {@code fronts} front instances: an eighth of the maximum
+   * heap between them. The bounds on requests in flight count requests whatever their size: 1,024 puts of 1 MB at
+   * once, within every limit, ran a server with the default 512 MiB heap out of memory, since each stays on the
+   * heap (more than once) until its group commit.
+   */
+  public static long defaultMaxBytes(int fronts) {
+    return Math.max(1, Runtime.getRuntime().maxMemory() / 8 / fronts);
   }
 
   /** What a handler learns about the call besides its message. */
@@ -75,6 +95,11 @@ public final class RpcGuard {
         return;
       }
       Req message = ar.result();
+      if (!ticket.holdBytes(message)) {
+        reject(request, ticket, "server overloaded: " + inflightBytes + " bytes of requests in flight on this "
+            + "front (front.max-inflight-bytes = " + maxBytes + "); retry with backoff");
+        return;
+      }
       long fromMessage = requestTimeoutMs.apply(message);
       long fromDeadline = request.timeout();
       long timeout = DEFAULT_TIMEOUT_MS;
@@ -206,12 +231,28 @@ public final class RpcGuard {
         });
   }
 
-  /** A call in flight; {@link #finish} releases its place and records how it ended, once. */
+  /** A call in flight; {@link #finish} releases its place (and its message's bytes) and records how it ended, once. */
   public final class Ticket {
     private final String method;
     private final int[] perConnection;
     private final long start;
+    private long bytes;
     private boolean finished;
+
+    /**
+     * Counts the request message under {@code front.max-inflight-bytes}; false when it does not fit (one request
+     * always fits when nothing else is in flight). Past the bound it is refused as soon as it has arrived, and is
+     * garbage at once.
+     */
+    boolean holdBytes(Object message) {
+      long size = message instanceof MessageLite m ? m.getSerializedSize() : 0;
+      if (inflightBytes > 0 && inflightBytes + size > maxBytes) {
+        return false;
+      }
+      bytes = size;
+      inflightBytes += size;
+      return true;
+    }
 
     private Ticket(String method, int[] perConnection, long start) {
       this.method = method;
@@ -222,6 +263,7 @@ public final class RpcGuard {
     public void finish(ErrorCode code) {
       if (!finished) {
         finished = true;
+        inflightBytes -= bytes;
         RpcGuard.this.finish(perConnection);
         record(method, code, start);
       }
@@ -231,6 +273,15 @@ public final class RpcGuard {
   private void finish(int[] perConnection) {
     perConnection[0]--;
     inflight--;
+  }
+
+  /** Refuses an admitted call once its message has arrived. */
+  private static <Req, Resp> void reject(GrpcServerRequest<Req, Resp> request, Ticket ticket, String message) {
+    try {
+      fail(request, new CairnException(ErrorCode.RESOURCE_EXHAUSTED, message));
+    } finally {
+      ticket.finish(ErrorCode.RESOURCE_EXHAUSTED);
+    }
   }
 
   private <Req, Resp> void reject(GrpcServerRequest<Req, Resp> request, String method, long start, String message) {

@@ -46,6 +46,30 @@ class OverloadTest {
   }
 
   @Test
+  void requestBytesPastTheBoundGetResourceExhaustedAndNothingIsLost() throws Exception {
+    try (TestServer server = TestServer.start("front.max-inflight-bytes=500000", "storage.group-commit-max=1")) {
+      String value = "v".repeat(200_000); // the test client reads messages up to 256 KiB
+      List<QueryRequest> burst = IntStream.range(0, 50).mapToObj(i -> request(set("bytes", "k" + i, value))).toList();
+      List<Reply<QueryResponse>> replies = server.callAll(QueryServiceGrpcClient.ExecuteQuery, burst);
+
+      List<Reply<QueryResponse>> refused = replies.stream()
+          .filter(r -> r.status() == GrpcStatus.RESOURCE_EXHAUSTED).toList();
+      assertThat(refused).as("refused past 500 kB of requests in flight").isNotEmpty();
+      assertThat(refused.get(0).message()).contains("bytes of requests in flight", "front.max-inflight-bytes");
+      assertThat(replies).allMatch(r -> r.status() == GrpcStatus.OK || r.status() == GrpcStatus.RESOURCE_EXHAUSTED)
+          .anyMatch(r -> r.status() == GrpcStatus.OK);
+      for (int i = 0; i < burst.size(); i++) {
+        boolean found = server.call(QueryServiceGrpcClient.ExecuteQuery, request(get("bytes", "k" + i))).ok()
+            .getResult().getGet().getFound();
+        assertThat(found).as("k%d stored exactly when acknowledged", i)
+            .isEqualTo(replies.get(i).status() == GrpcStatus.OK);
+      }
+      assertThat(server.metric("cairn_rpc_inflight_bytes")).as("every admitted request's bytes given back")
+          .isZero();
+    }
+  }
+
+  @Test
   void connectionsPastTheBoundAreClosedWhileTheOthersAreServed() throws Exception {
     try (TestServer server = TestServer.start("front.max-connections=2")) {
       server.call(QueryServiceGrpcClient.ExecuteQuery, request(set("conn", "first", "1"))).ok();
