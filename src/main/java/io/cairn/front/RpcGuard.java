@@ -1,7 +1,7 @@
 package io.cairn.front;
 
-import io.cairn.bus.CairnException;
 import com.google.protobuf.MessageLite;
+import io.cairn.bus.CairnException;
 import io.cairn.bus.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,8 +26,9 @@ import java.util.function.Function;
 
 /**
  * Wraps every unary RPC of one front instance: bounds the requests in flight per connection and per instance, and
- * the bytes of their messages per instance (RESOURCE_EXHAUSTED past any bound), applies the request's deadline, maps failures to gRPC statuses, and
- * records per-method request counts by status and latency histograms. Lives on one event loop: no locking.
+ * the bytes of their messages per instance (RESOURCE_EXHAUSTED past any bound), applies the request's deadline,
+ * maps failures to gRPC statuses, and records per-method request counts by status and latency histograms. Lives on
+ * one event loop: no locking.
  */
 public final class RpcGuard {
 
@@ -239,6 +240,12 @@ public final class RpcGuard {
     private long bytes;
     private boolean finished;
 
+    private Ticket(String method, int[] perConnection, long start) {
+      this.method = method;
+      this.perConnection = perConnection;
+      this.start = start;
+    }
+
     /**
      * Counts the request message under {@code front.max-inflight-bytes}; false when it does not fit (one request
      * always fits when nothing else is in flight). Past the bound it is refused as soon as it has arrived, and is
@@ -252,12 +259,6 @@ public final class RpcGuard {
       bytes = size;
       inflightBytes += size;
       return true;
-    }
-
-    private Ticket(String method, int[] perConnection, long start) {
-      this.method = method;
-      this.perConnection = perConnection;
-      this.start = start;
     }
 
     public void finish(ErrorCode code) {

@@ -41,6 +41,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -447,7 +448,7 @@ public final class StorageVerticle extends AbstractVerticle {
   /** Group commits failing in the store since {@code sinceMillis}: why the latest failed, and how many have. */
   private record FailingWrites(long sinceMillis, String lastError, long groups, long lastLoggedNanos) {
     String describe() {
-      return "writes fail since " + java.time.Instant.ofEpochMilli(sinceMillis) + " (" + groups + " group commit"
+      return "writes fail since " + Instant.ofEpochMilli(sinceMillis) + " (" + groups + " group commit"
           + (groups == 1 ? "" : "s") + "): " + lastError;
     }
   }
@@ -470,7 +471,7 @@ public final class StorageVerticle extends AbstractVerticle {
       failingWrites = new FailingWrites(System.currentTimeMillis(), String.valueOf(cause.getMessage()), 1, now);
     } else if (now - before.lastLoggedNanos() >= TimeUnit.SECONDS.toNanos(10)) {
       LOG.error("committing {} write requests failed again, {} group commits since {}: {}", requests,
-          before.groups() + 1, java.time.Instant.ofEpochMilli(before.sinceMillis()), cause.getMessage());
+          before.groups() + 1, Instant.ofEpochMilli(before.sinceMillis()), cause.getMessage());
       failingWrites = new FailingWrites(before.sinceMillis(), String.valueOf(cause.getMessage()), before.groups() + 1,
           now);
     } else {
@@ -486,7 +487,7 @@ public final class StorageVerticle extends AbstractVerticle {
     if (before != null) {
       failingWrites = null;
       LOG.warn("writes succeed again after {} failed group commits since {}", before.groups(),
-          java.time.Instant.ofEpochMilli(before.sinceMillis()));
+          Instant.ofEpochMilli(before.sinceMillis()));
     }
   }
 

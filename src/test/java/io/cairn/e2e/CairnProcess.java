@@ -128,8 +128,8 @@ final class CairnProcess implements AutoCloseable {
   }
 
   /**
-   * Stops the server as an operator would, with SIGTERM, and kills it only if it has not exited within 30 s: a
-   * killed server runs no shutdown hook, and so does not remove what the JVM's libraries put in the temp directory.
+   * Stops the server as an operator would, with SIGTERM (the store closed, the JVM's exit hooks run), and kills it
+   * only if it has not exited within 30 s.
    */
   @Override
   public void close() throws InterruptedException {
