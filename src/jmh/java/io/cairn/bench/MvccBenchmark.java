@@ -33,7 +33,7 @@ public class MvccBenchmark {
   @Setup(Level.Trial)
   public void open() throws Exception {
     dir = Files.createTempDirectory("cairn-jmh");
-    store = MvccStore.open(new CairnConfig.Storage(dir, 1, false, 65536, 4096, 64L << 20, Long.MAX_VALUE, 0));
+    store = MvccStore.open(new CairnConfig.Storage(dir, 1, false, 65536, 4096, 64L << 20, Long.MAX_VALUE, 0, 0));
     keys = new byte[KEYS][];
     value = new byte[100];
     List<List<KvOp>> batch = new ArrayList<>();

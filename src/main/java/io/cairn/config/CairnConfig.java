@@ -19,8 +19,9 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
   public record Front(int instances, int maxInflightPerConnection, int maxInflight, int maxConnections,
                       long maxInflightBytes) {}
 
+  /** {@code maxReadBytes} 0: derived from the maximum heap ({@code MvccStore}). */
   public record Storage(Path dataDir, int readers, boolean sync, int maxPendingWrites, int groupCommitMax,
-                        long blockCacheSize, long quotaBytes, int inlineReadKeys) {}
+                        long blockCacheSize, long quotaBytes, int inlineReadKeys, long maxReadBytes) {}
 
   public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults,
                        int maxTxnOps, int maxUpdateKeys) {}
@@ -58,7 +59,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
             (int) v.get("storage.readers"), (boolean) v.get("storage.sync"),
             (int) v.get("storage.max-pending-writes"), (int) v.get("storage.group-commit-max"),
             (int) v.get("storage.block-cache-size"), (long) v.get("storage.quota-bytes"),
-            (int) v.get("storage.inline-read-keys")),
+            (int) v.get("storage.inline-read-keys"), (long) v.get("storage.max-read-bytes")),
         new Limits((int) v.get("limits.max-key-size"), (int) v.get("limits.max-value-size"),
             (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
             (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops"),

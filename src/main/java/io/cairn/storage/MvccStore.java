@@ -102,10 +102,18 @@ public final class MvccStore implements AutoCloseable {
    * one-at-a-time put; reused, it is made once. Guarded by itself: only the writer applies, one group at a time.
    */
   private final GroupBatch groupBatch = new GroupBatch();
+  /**
+   * Most bytes of keys and values one read may gather ({@code storage.max-read-bytes}): a range is built whole on
+   * the heap, then copied into its answer, and an unbounded one (etcdctl get --prefix over 700 MB of values) ran a
+   * 512 MiB heap out and ended the server.
+   */
+  private final long maxReadBytes;
 
   private MvccStore(Path directory, RocksDB db, DBOptions dbOptions, List<ColumnFamilyOptions> cfOptions,
-                    LRUCache blockCache, List<ColumnFamilyHandle> handles, boolean sync) throws RocksDBException {
+                    LRUCache blockCache, List<ColumnFamilyHandle> handles, boolean sync, long maxReadBytes)
+      throws RocksDBException {
     this.directory = directory;
+    this.maxReadBytes = maxReadBytes;
     this.db = db;
     this.dbOptions = dbOptions;
     this.cfOptions = cfOptions;
@@ -203,7 +211,8 @@ public final class MvccStore implements AutoCloseable {
     try {
       java.nio.file.Files.createDirectories(dir);
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-      return new MvccStore(dir, db, dbOptions, cfOptions, cache, handles, config.sync());
+      return new MvccStore(dir, db, dbOptions, cfOptions, cache, handles, config.sync(),
+          config.maxReadBytes() > 0 ? config.maxReadBytes() : Runtime.getRuntime().maxMemory() / 16);
     } catch (RocksDBException | java.io.IOException e) {
       handles.forEach(ColumnFamilyHandle::close);
       dbOptions.close();
@@ -420,6 +429,10 @@ public final class MvccStore implements AutoCloseable {
           return families;
         }
 
+        public long maxReadBytes() {
+          return maxReadBytes;
+        }
+
         private int budget = keyBudget;
 
         public void visited() {
@@ -544,7 +557,7 @@ public final class MvccStore implements AutoCloseable {
     if (java.nio.file.Files.exists(dataDir.resolve("db"))) {
       throw new java.io.IOException(dataDir.resolve("db") + " already exists");
     }
-    CairnConfig.Storage config = new CairnConfig.Storage(dataDir, 1, true, 1, 1, 8 << 20, Long.MAX_VALUE, 0);
+    CairnConfig.Storage config = new CairnConfig.Storage(dataDir, 1, true, 1, 1, 8 << 20, Long.MAX_VALUE, 0, 0);
     try (MvccStore store = open(config)) {
       List<ColumnFamilyHandle> families = store.exportedFamilies();
       WriteBatch[] batch = {new WriteBatch()};
@@ -732,6 +745,10 @@ public final class MvccStore implements AutoCloseable {
 
       public StoreView.Families families() {
         return families;
+      }
+
+      public long maxReadBytes() {
+        return maxReadBytes;
       }
     };
     for (List<KvOp> ops : requests) {

@@ -1,5 +1,7 @@
 package io.cairn.storage;
 
+import io.cairn.bus.CairnException;
+import io.cairn.bus.ErrorCode;
 import io.cairn.bus.Event;
 import io.cairn.bus.KeyRanges;
 import io.cairn.bus.KeyValue;
@@ -118,7 +120,7 @@ final class Reads {
 
   static KvResult.Ranged range(StoreView view, KvOp.Range r) throws RocksDBException {
     long at = checkRevision(view, r.revision());
-    RangeCollector collector = new RangeCollector(r);
+    RangeCollector collector = new RangeCollector(r, view.maxReadBytes());
     scan(view, r.start(), r.end(), at, collector::accept);
     return collector.result();
   }
@@ -129,6 +131,7 @@ final class Reads {
     List<KeyValue> kvs = new ArrayList<>();
     long[] toSkip = {f.offset()};
     boolean[] more = {false};
+    long[] gathered = {0};
     scan(view, f.start(), f.end(), at, (key, stored) -> {
       if (!matcher.matches(key, Encoding.valueOf(stored))) {
         return true;
@@ -141,10 +144,23 @@ final class Reads {
         more[0] = true;
         return false;
       }
-      kvs.add(Encoding.keyValue(key, stored, !f.keysOnly()));
+      KeyValue kv = Encoding.keyValue(key, stored, !f.keysOnly());
+      gathered[0] = gather(gathered[0], kv, view.maxReadBytes());
+      kvs.add(kv);
       return true;
     });
     return new KvResult.Ranged(kvs, more[0], -1);
+  }
+
+  /** Adds a key-value's bytes to what a read has gathered, refusing the read past {@code maxBytes}. */
+  static long gather(long gathered, KeyValue kv, long maxBytes) {
+    long total = gathered + kv.key().length + kv.value().length;
+    if (total > maxBytes) {
+      throw new CairnException(ErrorCode.RESOURCE_EXHAUSTED, "the read gathers more than " + maxBytes
+          + " bytes of keys and values (storage.max-read-bytes); read the range in pages (etcd: a limit, then a "
+          + "range starting after the last key; native: ExecuteStream)");
+    }
+    return total;
   }
 
   /** The revision to read at (0: latest), after refusing compacted and future ones as etcd does. */
@@ -238,10 +254,13 @@ final class Reads {
     private final long fetchLimit;
     private final boolean decodeValues;
     private final List<KeyValue> kvs = new ArrayList<>();
+    private final long maxBytes;
     private long count;
+    private long gathered;
 
-    RangeCollector(KvOp.Range r) {
+    RangeCollector(KvOp.Range r, long maxBytes) {
       this.r = r;
+      this.maxBytes = maxBytes;
       this.fetchLimit = r.limit() > 0 && !r.needsAll() ? r.limit() + 1 : Long.MAX_VALUE;
       this.decodeValues = !r.keysOnly() || r.sortTarget() == KvOp.SortTarget.VALUE;
     }
@@ -256,6 +275,7 @@ final class Reads {
       }
       KeyValue kv = Encoding.keyValue(key, stored, decodeValues);
       if (passes(kv)) {
+        gathered = gather(gathered, kv, maxBytes);
         kvs.add(kv);
       }
       return true;

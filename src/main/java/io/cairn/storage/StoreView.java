@@ -23,6 +23,11 @@ interface StoreView {
   /** Called once for every key a scan steps over; a view with a key budget ends the read when it is spent. */
   default void visited() {}
 
+  /** Most bytes of keys and values one read may gather ({@code storage.max-read-bytes}). */
+  default long maxReadBytes() {
+    return Long.MAX_VALUE;
+  }
+
   /** The column families, named. */
   record Families(ColumnFamilyHandle kv, ColumnFamilyHandle rev, ColumnFamilyHandle hist, ColumnFamilyHandle lease,
                   ColumnFamilyHandle meta) {}

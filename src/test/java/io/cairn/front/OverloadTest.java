@@ -1,7 +1,12 @@
 package io.cairn.front;
 
+import com.google.protobuf.ByteString;
 import io.cairn.TestServer;
 import io.cairn.TestServer.Reply;
+import io.cairn.proto.etcd.KVGrpcClient;
+import io.cairn.proto.etcd.PutRequest;
+import io.cairn.proto.etcd.RangeRequest;
+import io.cairn.proto.etcd.RangeResponse;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
@@ -66,6 +71,28 @@ class OverloadTest {
       }
       assertThat(server.metric("cairn_rpc_inflight_bytes")).as("every admitted request's bytes given back")
           .isZero();
+    }
+  }
+
+  @Test
+  void aRangeGatheringMoreThanTheReadBoundGetsResourceExhaustedAndPagesStillWork() throws Exception {
+    try (TestServer server = TestServer.start("storage.max-read-bytes=100000")) {
+      ByteString value = ByteString.copyFromUtf8("v".repeat(30_000));
+      for (int i = 0; i < 5; i++) {
+        server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("wide/" + i))
+            .setValue(value).build()).ok();
+      }
+      RangeRequest all = RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("wide/"))
+          .setRangeEnd(ByteString.copyFromUtf8("wide0")).build();
+      Reply<RangeResponse> refused = server.call(KVGrpcClient.Range, all);
+      assertThat(refused.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+      assertThat(refused.message()).contains("more than 100000 bytes", "storage.max-read-bytes");
+
+      RangeResponse page = server.call(KVGrpcClient.Range, all.toBuilder().setLimit(2).build()).ok();
+      assertThat(page.getKvsCount()).isEqualTo(2);
+      assertThat(page.getMore()).isTrue();
+      assertThat(server.call(KVGrpcClient.Range, all.toBuilder().setKeysOnly(true).build()).ok().getKvsCount())
+          .as("keys alone fit").isEqualTo(5);
     }
   }
 

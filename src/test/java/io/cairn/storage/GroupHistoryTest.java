@@ -29,7 +29,7 @@ class GroupHistoryTest {
 
   @BeforeEach
   void open() throws Exception {
-    store = MvccStore.open(new CairnConfig.Storage(dataDir, 1, false, 1024, 128, 8L << 20, Long.MAX_VALUE, 0));
+    store = MvccStore.open(new CairnConfig.Storage(dataDir, 1, false, 1024, 128, 8L << 20, Long.MAX_VALUE, 0, 0));
   }
 
   @AfterEach
