@@ -72,8 +72,15 @@ final class Reads {
     }
     List<KvOp> branch = succeeded ? t.success() : t.failure();
     List<KvResult> results = new ArrayList<>(branch.size());
+    long gathered = 0;
     for (KvOp op : branch) {
-      results.add(branchOp.apply(op));
+      KvResult result = branchOp.apply(op);
+      // each range is bounded alone; so are a branch's ranges together
+      gathered += readBytes(result);
+      if (gathered > view.maxReadBytes()) {
+        throw readTooLarge(view.maxReadBytes());
+      }
+      results.add(result);
     }
     return new KvResult.Txn(succeeded, results);
   }
@@ -156,11 +163,30 @@ final class Reads {
   static long gather(long gathered, KeyValue kv, long maxBytes) {
     long total = gathered + kv.key().length + kv.value().length;
     if (total > maxBytes) {
-      throw new CairnException(ErrorCode.RESOURCE_EXHAUSTED, "the read gathers more than " + maxBytes
-          + " bytes of keys and values (storage.max-read-bytes); read the range in pages (etcd: a limit, then a "
-          + "range starting after the last key; native: ExecuteStream)");
+      throw readTooLarge(maxBytes);
     }
     return total;
+  }
+
+  private static CairnException readTooLarge(long maxBytes) {
+    return new CairnException(ErrorCode.RESOURCE_EXHAUSTED, "the read gathers more than " + maxBytes
+        + " bytes of keys and values (storage.max-read-bytes); read the range in pages (etcd: a limit, then a "
+        + "range starting after the last key; native: ExecuteStream)");
+  }
+
+  /** The bytes of keys and values a transaction operation's result holds from its ranges. */
+  private static long readBytes(KvResult result) {
+    long bytes = 0;
+    if (result instanceof KvResult.Ranged ranged) {
+      for (KeyValue kv : ranged.kvs()) {
+        bytes += kv.key().length + kv.value().length;
+      }
+    } else if (result instanceof KvResult.Txn txn) {
+      for (KvResult nested : txn.results()) {
+        bytes += readBytes(nested);
+      }
+    }
+    return bytes;
   }
 
   /** The revision to read at (0: latest), after refusing compacted and future ones as etcd does. */

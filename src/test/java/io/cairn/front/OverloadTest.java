@@ -7,6 +7,9 @@ import io.cairn.proto.etcd.KVGrpcClient;
 import io.cairn.proto.etcd.PutRequest;
 import io.cairn.proto.etcd.RangeRequest;
 import io.cairn.proto.etcd.RangeResponse;
+import io.cairn.proto.etcd.RequestOp;
+import io.cairn.proto.etcd.TxnRequest;
+import io.cairn.proto.etcd.TxnResponse;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
@@ -93,6 +96,13 @@ class OverloadTest {
       assertThat(page.getMore()).isTrue();
       assertThat(server.call(KVGrpcClient.Range, all.toBuilder().setKeysOnly(true).build()).ok().getKvsCount())
           .as("keys alone fit").isEqualTo(5);
+
+      // two ranges of two values each fit alone (60 kB), not together in one transaction
+      RequestOp firstTwo = RequestOp.newBuilder().setRequestRange(all.toBuilder().setLimit(2)).build();
+      Reply<TxnResponse> txn = server.call(KVGrpcClient.Txn, TxnRequest.newBuilder()
+          .addSuccess(firstTwo).addSuccess(firstTwo).build());
+      assertThat(txn.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+      assertThat(txn.message()).contains("storage.max-read-bytes");
     }
   }
 
