@@ -55,13 +55,19 @@ public final class CairnServer {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new ProcessMetrics().bindTo(registry);
     this.vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metricsOptions(config)).setPreferNativeTransport(true)
-            // Cairn serves no files from its classpath; resolving them would make a vertx-cache-* directory in
-            // the temp directory, which a killed server leaves behind
-            .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false)))
+        .with(vertxOptions().setMetricsOptions(metricsOptions(config)).setPreferNativeTransport(true))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     LocalCodec.registerAll(vertx.eventBus());
+  }
+
+  /**
+   * Options for every Vert.x instance of Cairn's (the server's, and the short-lived ones that load the configuration
+   * or save a snapshot). Cairn serves no files from its classpath; resolving them would make a vertx-cache-*
+   * directory in the temp directory, which a process killed before its exit hooks leaves behind.
+   */
+  public static VertxOptions vertxOptions() {
+    return new VertxOptions().setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false));
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.cairn.cli;
 
+import io.cairn.CairnServer;
 import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigLoader;
 import io.vertx.core.Vertx;
@@ -46,7 +47,7 @@ public final class ConfigOptions {
 
   /** Loads and validates the configuration with a short-lived Vert.x instance. */
   CairnConfig load() throws Exception {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(CairnServer.vertxOptions());
     try {
       return ConfigLoader.load(vertx, ConfigLoader.Sources.ofProcess(conf, flags()))
           .toCompletionStage().toCompletableFuture().get();

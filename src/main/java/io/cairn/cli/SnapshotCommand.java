@@ -1,6 +1,7 @@
 package io.cairn.cli;
 
 import com.google.protobuf.ByteString;
+import io.cairn.CairnServer;
 import io.cairn.proto.v1.AdminServiceGrpcClient;
 import io.cairn.proto.v1.DownloadSnapshotRequest;
 import io.cairn.proto.v1.SnapshotChunk;
@@ -189,7 +190,7 @@ public final class SnapshotCommand implements Callable<Integer> {
         System.err.println(target + " already exists; choose another name or remove it first");
         return 1;
       }
-      Vertx vertx = Vertx.vertx();
+      Vertx vertx = Vertx.vertx(CairnServer.vertxOptions());
       GrpcClient client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(4 << 20));
       Path partial = SnapshotFile.partialOf(target);
       ProgressBar bar = new ProgressBar("saving");
