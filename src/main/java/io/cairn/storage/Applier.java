@@ -1,8 +1,9 @@
 package io.cairn.storage;
 
 import io.cairn.bus.CairnException;
-import io.cairn.bus.KeyRanges;
+import io.cairn.bus.ErrorCode;
 import io.cairn.bus.Event;
+import io.cairn.bus.KeyRanges;
 import io.cairn.bus.KeyValue;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
@@ -33,6 +34,8 @@ final class Applier {
   /** The request wrote something (a lease record, say), even if no key changed. */
   boolean dirty;
   long keyDelta;
+  /** Bytes of the keys and values this request's deletes hold (see {@link #doomed}). */
+  private long doomedBytes;
   final List<Event> events = new ArrayList<>();
   final List<long[]> grantedLeases = new ArrayList<>();
   final List<Long> revokedLeases = new ArrayList<>();
@@ -150,30 +153,43 @@ final class Applier {
     if (stored == null) {
       return new KvResult.Deleted(0, List.of());
     }
-    KeyValue prev = delete(key, stored);
+    KeyValue prev = doomed(key, stored);
+    delete(prev);
     return new KvResult.Deleted(1, withPrev ? List.of(prev) : List.of());
   }
 
   private KvResult deleteRange(byte[] start, byte[] end, boolean withPrev) throws RocksDBException {
-    List<byte[][]> doomed = new ArrayList<>();
+    // gathered first: the batch must not change under its own iterator
+    List<KeyValue> doomed = new ArrayList<>();
     try (RocksIterator it = view.iterator(cf.kv())) {
       for (it.seek(start); it.isValid() && KeyRanges.before(it.key(), end); it.next()) {
-        doomed.add(new byte[][] {it.key(), it.value()});
+        doomed.add(doomed(it.key(), it.value()));
       }
       it.status();
     }
-    List<KeyValue> prevs = new ArrayList<>(withPrev ? doomed.size() : 0);
-    for (byte[][] pair : doomed) {
-      KeyValue prev = delete(pair[0], pair[1]);
-      if (withPrev) {
-        prevs.add(prev);
-      }
+    for (KeyValue prev : doomed) {
+      delete(prev);
     }
-    return new KvResult.Deleted(doomed.size(), prevs);
+    return new KvResult.Deleted(doomed.size(), withPrev ? doomed : List.of());
   }
 
-  private KeyValue delete(byte[] key, byte[] stored) throws RocksDBException {
+  /**
+   * A key about to be deleted, with its value: the delete's event carries it to watchers that asked for previous
+   * values. A request may hold at most {@code storage.max-read-bytes} of them (a delete of a 700 MB prefix ran a
+   * 512 MiB heap out and ended the server), and is refused past it before it changes anything.
+   */
+  private KeyValue doomed(byte[] key, byte[] stored) {
     KeyValue prev = Encoding.keyValue(key, stored, true);
+    doomedBytes += key.length + prev.value().length;
+    if (doomedBytes > view.maxReadBytes()) {
+      throw new CairnException(ErrorCode.RESOURCE_EXHAUSTED, "the delete holds more than " + view.maxReadBytes()
+          + " bytes of the keys and values it removes (storage.max-read-bytes): delete the range in smaller pieces");
+    }
+    return prev;
+  }
+
+  private void delete(KeyValue prev) throws RocksDBException {
+    byte[] key = prev.key();
     batch.delete(cf.kv(), key);
     if (prev.lease() != 0) {
       batch.delete(cf.lease(), Encoding.leaseAttachment(prev.lease(), key));
@@ -181,7 +197,6 @@ final class Applier {
     record(key, Encoding.EVENT_DELETE, Encoding.deleteEvent(key));
     events.add(new Event(Event.Type.DELETE, new KeyValue(key, Encoding.EMPTY, 0, rev, 0, 0), prev));
     keyDelta--;
-    return prev;
   }
 
   private void record(byte[] key, byte type, byte[] event) throws RocksDBException {
@@ -210,7 +225,8 @@ final class Applier {
     for (byte[] key : Reads.attachedKeys(view, id)) {
       byte[] stored = view.get(cf.kv(), key);
       if (stored != null && Encoding.leaseOf(stored) == id) {
-        delete(key, stored);
+        // not bounded like a delete's: a revoke refused half-way would leave the lease's keys half deleted
+        delete(Encoding.keyValue(key, stored, true));
         deleted++;
       } else {
         batch.delete(cf.lease(), Encoding.leaseAttachment(id, key));

@@ -3,6 +3,8 @@ package io.cairn.front;
 import com.google.protobuf.ByteString;
 import io.cairn.TestServer;
 import io.cairn.TestServer.Reply;
+import io.cairn.proto.etcd.DeleteRangeRequest;
+import io.cairn.proto.etcd.DeleteRangeResponse;
 import io.cairn.proto.etcd.KVGrpcClient;
 import io.cairn.proto.etcd.PutRequest;
 import io.cairn.proto.etcd.RangeRequest;
@@ -103,6 +105,17 @@ class OverloadTest {
           .addSuccess(firstTwo).addSuccess(firstTwo).build());
       assertThat(txn.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
       assertThat(txn.message()).contains("storage.max-read-bytes");
+
+      // a delete holds what it removes for watchers of previous values: the same bound, refused before any change
+      DeleteRangeRequest deleteAll = DeleteRangeRequest.newBuilder().setKey(all.getKey())
+          .setRangeEnd(all.getRangeEnd()).build();
+      Reply<DeleteRangeResponse> tooWide = server.call(KVGrpcClient.DeleteRange, deleteAll);
+      assertThat(tooWide.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+      assertThat(tooWide.message()).contains("storage.max-read-bytes", "smaller pieces");
+      assertThat(server.call(KVGrpcClient.Range, all.toBuilder().setCountOnly(true).build()).ok().getCount())
+          .as("nothing deleted").isEqualTo(5);
+      assertThat(server.call(KVGrpcClient.DeleteRange, deleteAll.toBuilder()
+          .setRangeEnd(ByteString.copyFromUtf8("wide/2")).build()).ok().getDeleted()).isEqualTo(2);
     }
   }
 
