@@ -1,7 +1,6 @@
 package io.cairn.storage;
 
 import io.cairn.bus.CairnException;
-import io.cairn.bus.ErrorCode;
 import io.cairn.bus.Event;
 import io.cairn.bus.KeyRanges;
 import io.cairn.bus.KeyValue;
@@ -121,6 +120,7 @@ final class Applier {
     List<byte[][]> changed = new ArrayList<>();
     long selected = 0;
     long skipped = 0;
+    long changedBytes = 0;
     try (RocksIterator it = view.iterator(cf.kv())) {
       for (it.seek(u.start()); it.isValid() && KeyRanges.before(it.key(), u.end()); it.next()) {
         byte[] key = it.key();
@@ -137,6 +137,13 @@ final class Applier {
         if (updated == null) {
           skipped++;
         } else {
+          // each changed value is held here, then in its event: the same bound as a read's
+          changedBytes += key.length + updated.length;
+          if (changedBytes > view.maxReadBytes()) {
+            throw CairnException.exhausted("update: the changed values hold more than " + view.maxReadBytes()
+                + " bytes (storage.max-read-bytes); narrow it with start/end or a predicate, or update in several "
+                + "steps; nothing was updated");
+          }
           changed.add(new byte[][] {key, updated});
         }
       }
@@ -182,7 +189,7 @@ final class Applier {
     KeyValue prev = Encoding.keyValue(key, stored, true);
     doomedBytes += key.length + prev.value().length;
     if (doomedBytes > view.maxReadBytes()) {
-      throw new CairnException(ErrorCode.RESOURCE_EXHAUSTED, "the delete holds more than " + view.maxReadBytes()
+      throw CairnException.exhausted("the delete holds more than " + view.maxReadBytes()
           + " bytes of the keys and values it removes (storage.max-read-bytes): delete the range in smaller pieces");
     }
     return prev;

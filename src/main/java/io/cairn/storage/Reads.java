@@ -1,7 +1,6 @@
 package io.cairn.storage;
 
 import io.cairn.bus.CairnException;
-import io.cairn.bus.ErrorCode;
 import io.cairn.bus.Event;
 import io.cairn.bus.KeyRanges;
 import io.cairn.bus.KeyValue;
@@ -169,7 +168,7 @@ final class Reads {
   }
 
   private static CairnException readTooLarge(long maxBytes) {
-    return new CairnException(ErrorCode.RESOURCE_EXHAUSTED, "the read gathers more than " + maxBytes
+    return CairnException.exhausted("the read gathers more than " + maxBytes
         + " bytes of keys and values (storage.max-read-bytes); read the range in pages (etcd: a limit, then a "
         + "range starting after the last key; native: ExecuteStream)");
   }

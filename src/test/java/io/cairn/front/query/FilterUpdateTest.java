@@ -303,6 +303,24 @@ class FilterUpdateTest {
   }
 
   @Test
+  void anUpdateWhoseChangedValuesPassTheReadBoundChangesNothing() throws Exception {
+    try (TestServer small = TestServer.start("storage.max-read-bytes=100000")) {
+      String padding = "x".repeat(30_000);
+      for (int i = 0; i < 4; i++) {
+        small.call(QueryServiceGrpcClient.ExecuteQuery,
+            request(set("wide", "k" + i, "{\"n\":0,\"pad\":\"" + padding + "\"}"))).ok();
+      }
+      Reply<QueryResponse> refused = small.call(QueryServiceGrpcClient.ExecuteQuery,
+          request(update("wide", null, add("n", 1))));
+      assertThat(refused.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+      assertThat(refused.message()).startsWith("update: the changed values hold more than 100000 bytes")
+          .contains("storage.max-read-bytes", "nothing was updated");
+      Reply<QueryResponse> k0 = small.call(QueryServiceGrpcClient.ExecuteQuery, request(get("wide", "k0")));
+      assertThat(k0.ok().getResult().getGet().getKv().getValue().toStringUtf8()).startsWith("{\"n\":0,");
+    }
+  }
+
+  @Test
   void concurrentReadersSeeAllOrNoneOfAnUpdate() throws Exception {
     int docs = 2000;
     List<BatchRequest> writes = IntStream.range(0, docs / 100).mapToObj(b -> batch(IntStream.range(0, 100)
