@@ -158,10 +158,13 @@ final class Reads {
     return new KvResult.Ranged(kvs, more[0], -1);
   }
 
-  /** Adds a key-value's bytes to what a read has gathered, refusing the read past {@code maxBytes}. */
+  /**
+   * Adds a key-value's bytes to what a read has gathered, refusing the read past {@code maxBytes}; the first one
+   * always fits, so that no value is too large to read.
+   */
   static long gather(long gathered, KeyValue kv, long maxBytes) {
     long total = gathered + kv.key().length + kv.value().length;
-    if (total > maxBytes) {
+    if (gathered > 0 && total > maxBytes) {
       throw readTooLarge(maxBytes);
     }
     return total;

@@ -116,6 +116,15 @@ class OverloadTest {
           .as("nothing deleted").isEqualTo(5);
       assertThat(server.call(KVGrpcClient.DeleteRange, deleteAll.toBuilder()
           .setRangeEnd(ByteString.copyFromUtf8("wide/2")).build()).ok().getDeleted()).isEqualTo(2);
+
+      // one value larger than the whole bound can still be read and deleted
+      ByteString huge = ByteString.copyFromUtf8("h".repeat(150_000));
+      server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("huge")).setValue(huge)
+          .build()).ok();
+      assertThat(server.call(KVGrpcClient.Range, RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("huge"))
+          .build()).ok().getKvs(0).getValue().size()).isEqualTo(150_000);
+      assertThat(server.call(KVGrpcClient.DeleteRange, DeleteRangeRequest.newBuilder()
+          .setKey(ByteString.copyFromUtf8("huge")).build()).ok().getDeleted()).isEqualTo(1);
     }
   }
 
