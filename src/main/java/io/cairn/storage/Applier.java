@@ -137,10 +137,10 @@ final class Applier {
         if (updated == null) {
           skipped++;
         } else {
-          // each changed value is held here, then in its event: the same bound as a read's (the first always fits)
+          // each changed value is held here, then in its event: the same bound as a read's
           long before = changedBytes;
           changedBytes += key.length + updated.length;
-          if (before > 0 && changedBytes > view.maxReadBytes()) {
+          if (Reads.pastBound(before, changedBytes, view.maxReadBytes())) {
             throw CairnException.exhausted("update: the changed values hold more than " + view.maxReadBytes()
                 + " bytes (storage.max-read-bytes); narrow it with start/end or a predicate, or update in several "
                 + "steps; nothing was updated");
@@ -190,8 +190,7 @@ final class Applier {
     KeyValue prev = Encoding.keyValue(key, stored, true);
     long before = doomedBytes;
     doomedBytes += key.length + prev.value().length;
-    // the first always fits: no key is too large to delete
-    if (before > 0 && doomedBytes > view.maxReadBytes()) {
+    if (Reads.pastBound(before, doomedBytes, view.maxReadBytes())) {
       throw CairnException.exhausted("the delete holds more than " + view.maxReadBytes()
           + " bytes of the keys and values it removes (storage.max-read-bytes): delete the range in smaller pieces");
     }

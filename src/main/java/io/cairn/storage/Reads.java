@@ -164,10 +164,18 @@ final class Reads {
    */
   static long gather(long gathered, KeyValue kv, long maxBytes) {
     long total = gathered + kv.key().length + kv.value().length;
-    if (gathered > 0 && total > maxBytes) {
+    if (pastBound(gathered, total, maxBytes)) {
       throw readTooLarge(maxBytes);
     }
     return total;
+  }
+
+  /**
+   * Whether bytes gathered from {@code before} to {@code after} went past {@code maxBytes} (storage.max-read-bytes)
+   * for reads, deletes and updates alike; the first key gathered always fits.
+   */
+  static boolean pastBound(long before, long after, long maxBytes) {
+    return before > 0 && after > maxBytes;
   }
 
   private static CairnException readTooLarge(long maxBytes) {
