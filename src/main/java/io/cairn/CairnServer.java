@@ -107,7 +107,7 @@ public final class CairnServer {
   private Future<Void> deployAll() {
     // Port 0 means "any free port"; a negative port makes every front instance share the same free port.
     int grpcPort = config.grpc().port() == 0 ? -1 : config.grpc().port();
-    return deploy(() -> new ClusterVerticle(config.storage().dataDir(), "default"), 1)
+    return deploy(() -> new ClusterVerticle(config.storage().dataDir(), "default", registry), 1)
         .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(), registry),
             StorageVerticle.deploymentOptions()))
         .compose(v -> deploy(() -> new SnapshotVerticle(config.snapshot(), registry), 1))

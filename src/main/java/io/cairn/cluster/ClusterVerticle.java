@@ -4,6 +4,10 @@ import io.cairn.bus.Addresses;
 import io.cairn.bus.ClusterInfo;
 import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
+import io.cairn.Version;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -33,10 +37,14 @@ public final class ClusterVerticle extends AbstractVerticle {
 
   private final Path dataDir;
   private final String memberName;
+  private final MeterRegistry registry;
+  /** The member leading the cluster, 0 while none does; a standalone member leads from its start. */
+  private volatile long leaderId;
 
-  public ClusterVerticle(Path dataDir, String memberName) {
+  public ClusterVerticle(Path dataDir, String memberName, MeterRegistry registry) {
     this.dataDir = dataDir;
     this.memberName = memberName;
+    this.registry = registry;
   }
 
   @Override
@@ -45,11 +53,38 @@ public final class ClusterVerticle extends AbstractVerticle {
         .onSuccess(identity -> {
           long clusterId = Long.parseUnsignedLong(identity.getString("cluster_id"), 16);
           long memberId = Long.parseUnsignedLong(identity.getString("member_id"), 16);
+          leaderId = memberId;
           vertx.eventBus().localConsumer(Addresses.CLUSTER_INFO, msg -> msg.reply(info(clusterId, memberId)));
+          registerMetrics(memberId);
           Heartbeats.start(vertx, NAME);
         })
         .<Void>mapEmpty()
         .onComplete(startPromise);
+  }
+
+  /**
+   * etcd's membership metrics, for its dashboards and alerts (etcdNoLeader, etcdHighNumberOfLeaderChanges). A
+   * standalone member leads from its start: one leader change seen, as a fresh etcd member reports.
+   */
+  private void registerMetrics(long memberId) {
+    Gauge.builder("etcd.server.has.leader", () -> leaderId != 0 ? 1 : 0)
+        .description("Whether or not a leader exists. 1 is existence, 0 is not.").register(registry);
+    Gauge.builder("etcd.server.is.leader", () -> leaderId == memberId ? 1 : 0)
+        .description("Whether or not this member is a leader. 1 if is, 0 otherwise.").register(registry);
+    Gauge.builder("etcd.server.is.learner", () -> 0)
+        .description("Whether or not this member is a learner. 1 if is, 0 otherwise.").register(registry);
+    Counter.builder("etcd.server.leader.changes.seen").description("The number of leader changes seen.")
+        .register(registry).increment();
+    Gauge.builder("etcd.server.id", () -> 1).tag("server_id", Long.toHexString(memberId))
+        .description("Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.")
+        .register(registry);
+    Gauge.builder("etcd.server.version", () -> 1).tag("server_version", Version.ETCD_COMPATIBLE)
+        .description("Which version is running. 1 for 'server_version' label with current version.")
+        .register(registry);
+    Gauge.builder("etcd.cluster.version", () -> 1)
+        .tag("cluster_version", Version.ETCD_CLUSTER.substring(0, Version.ETCD_CLUSTER.lastIndexOf('.')))
+        .description("Which version is running. 1 for 'cluster_version' label with current cluster version")
+        .register(registry);
   }
 
   /** Client URLs are those of the gRPC fronts listening now (all share one port). */
@@ -59,7 +94,7 @@ public final class ClusterVerticle extends AbstractVerticle {
         .map(e -> "http://" + e.getValue())
         .distinct()
         .toList();
-    return new ClusterInfo(clusterId, memberId, memberId, 0, List.of(
+    return new ClusterInfo(clusterId, memberId, leaderId, 0, List.of(
         new ClusterInfo.Member(memberId, memberName, List.of(), clientUrls, false)));
   }
 

@@ -15,7 +15,6 @@ import io.cairn.proto.v1.QueryServiceGrpcService;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,7 +40,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
 
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
   private static final int WINDOW = 1 << 20;
-  private static final String FLUSH_CONSOLIDATION = "cairn-flush-consolidation";
+  private static final String CLIENT_CONNECTION_HANDLER = "cairn-client-connection";
 
   private final CairnConfig config;
   private final PrometheusMeterRegistry registry;
@@ -100,6 +99,8 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     etcd.bind(grpc);
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
+    GrpcServerMetrics grpcMetrics = new GrpcServerMetrics(registry, grpc.services());
+    ClientConnectionHandler.Traffic traffic = ClientConnectionHandler.Traffic.of(registry);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.grpc().host())
         .setPort(port)
@@ -111,6 +112,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
       if ((type == null || !type.startsWith("application/grpc")) && probes.serveEtcdEndpoint(request)) {
         return;
       }
+      grpcMetrics.observe(request);
       grpc.handle(request);
     });
     ConnectionLimit connections = ConnectionLimit.of(vertx, config.front());
@@ -120,24 +122,13 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     FunctionCounter.builder("cairn.front.connections.refused", connections, ConnectionLimit::refused)
         .description("connections closed as they came because front.max-connections were open").register(registry);
     server.connectionHandler(connection -> {
-      if (connections.admit(connection)) {
-        consolidateFlushes(connection);
+      if (connections.admit(connection) && connection instanceof ConnectionBase base) {
+        base.channelHandlerContext().pipeline().addFirst(CLIENT_CONNECTION_HANDLER,
+            new ClientConnectionHandler(traffic));
       }
     });
     return server.listen().recover(e -> Future.failedFuture(
         ConfigException.ifPortInUse(e, "grpc.port", config.grpc().host(), config.grpc().port())));
-  }
-
-  /**
-   * Answers that complete outside a socket read (a bus reply from storage) are each flushed by Vert.x at once: one
-   * writev system call per response. Deferring the flush to the end of the event loop's current run of tasks sends
-   * every response that completed meanwhile in one call; a lone response waits only for that one task.
-   */
-  private static void consolidateFlushes(HttpConnection connection) {
-    if (connection instanceof ConnectionBase base) {
-      base.channelHandlerContext().pipeline().addFirst(FLUSH_CONSOLIDATION,
-          new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-    }
   }
 
   public int actualPort() {

@@ -251,23 +251,33 @@ public final class MvccStore implements AutoCloseable {
     return !closed;
   }
 
-  /** Bytes on disk (SST files) plus bytes in memtables, summed over the column families. */
-  public long approximateSizeBytes() throws RocksDBException {
+  /**
+   * The database's size: {@code totalBytes} on disk (SST files) plus in memtables, and {@code inUseBytes} of it live
+   * (RocksDB's estimate of what its SST files hold once compacted, plus the memtables). Their difference is what a
+   * defragmentation could give back.
+   */
+  public record Sizes(long totalBytes, long inUseBytes) {}
+
+  /** Both sizes, summed over the column families. Blocking. */
+  public Sizes approximateSizes() throws RocksDBException {
     enter();
     try {
-      return sizeOpen();
+      return sizesOpen();
     } finally {
       lifecycle.readLock().unlock();
     }
   }
 
-  private long sizeOpen() throws RocksDBException {
+  private Sizes sizesOpen() throws RocksDBException {
     long total = 0;
+    long live = 0;
     for (ColumnFamilyHandle cf : List.of(defaultCf, kvCf, revCf, metaCf, histCf, leaseCf)) {
-      total += db.getLongProperty(cf, "rocksdb.live-sst-files-size");
-      total += db.getLongProperty(cf, "rocksdb.cur-size-all-mem-tables");
+      long sst = db.getLongProperty(cf, "rocksdb.live-sst-files-size");
+      long memtables = db.getLongProperty(cf, "rocksdb.cur-size-all-mem-tables");
+      total += sst + memtables;
+      live += Math.min(sst, db.getLongProperty(cf, "rocksdb.estimate-live-data-size")) + memtables;
     }
-    return total;
+    return new Sizes(total, live);
   }
 
   /** Evaluates read-only operations against one RocksDB snapshot. Blocking. */
@@ -683,9 +693,13 @@ public final class MvccStore implements AutoCloseable {
     return result;
   }
 
-  /** What a group commit did: one outcome per request, and what the writer must tell others. */
+  /**
+   * What a group commit did: one outcome per request, and what the writer must tell others. {@code writeNanos} is
+   * how long writing the batch to RocksDB took (its write-ahead log append, the sync when configured, and the
+   * memtable inserts); 0 when the group changed nothing and wrote nothing.
+   */
   public record Applied(List<Object> outcomes, long revision, List<Event> events, List<long[]> grantedLeases,
-                        List<Long> revokedLeases) {}
+                        List<Long> revokedLeases, long writeNanos) {}
 
   /**
    * Applies write requests in order, each as one revision, and commits them together in one write batch (synced
@@ -719,6 +733,7 @@ public final class MvccStore implements AutoCloseable {
     long keys = keyCount;
     long applied = appliedIndex;
     boolean dirty = false;
+    long writeNanos = 0;
     List<Object> outcomes = new ArrayList<>(requests.size());
     List<Event> events = new ArrayList<>();
     List<long[]> granted = new ArrayList<>();
@@ -785,12 +800,14 @@ public final class MvccStore implements AutoCloseable {
       batch.put(metaCf, META_REVISION, Encoding.longBytes(rev[0]));
       batch.put(metaCf, META_KEY_COUNT, Encoding.longBytes(keys));
       batch.put(metaCf, META_APPLIED_INDEX, Encoding.longBytes(applied));
+      long writeStart = System.nanoTime();
       db.write(writeOptions, batch);
+      writeNanos = Math.max(1, System.nanoTime() - writeStart);
       revision = rev[0];
       keyCount = keys;
       appliedIndex = applied;
     }
-    return new Applied(outcomes, revision, events, granted, revoked);
+    return new Applied(outcomes, revision, events, granted, revoked, writeNanos);
   }
 
   /**

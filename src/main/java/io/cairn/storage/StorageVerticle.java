@@ -27,6 +27,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -93,11 +94,15 @@ public final class StorageVerticle extends AbstractVerticle {
   private MvccStore store;
   private long memberId;
   private volatile long dbSizeBytes;
+  private volatile long dbSizeInUseBytes;
   /** Set while group commits fail in the store (read off this verticle's context by status requests). */
   private volatile FailingWrites failingWrites;
   private long lastSizeCheckNanos;
   private DistributionSummary groupSizes;
   private Counter writeFailures;
+  private Counter failedProposals;
+  private Timer walFsyncs;
+  private Timer backendCommits;
   private LocalMap<String, Long> heartbeats;
   private WorkerExecutor jobs;
   private WatchInterest watchInterest;
@@ -201,6 +206,49 @@ public final class StorageVerticle extends AbstractVerticle {
     writeFailures = Counter.builder("cairn.storage.write.failures")
         .description("group commits that failed in the store (none of their requests was applied)")
         .register(registry);
+    registerEtcdMetrics();
+  }
+
+  /**
+   * etcd's storage metrics under its names, for its dashboards and alerts. Where etcd has two steps Cairn has one:
+   * a proposal is a write request, committed and applied in the same group commit ({@code appliedIndex}); the
+   * write-ahead log's fsync is the group's synced RocksDB write (recorded only with {@code storage.sync} on), and
+   * the backend commit is the whole group commit, apply and write.
+   */
+  private void registerEtcdMetrics() {
+    for (String name : List.of("etcd.mvcc.db.total.size.in", "etcd.debugging.mvcc.db.total.size.in")) {
+      Gauge.builder(name, this, v -> v.dbSizeBytes).baseUnit("bytes")
+          .description("Total size of the underlying database physically allocated in bytes.").register(registry);
+    }
+    Gauge.builder("etcd.mvcc.db.total.size.in.use.in", this, v -> v.dbSizeInUseBytes).baseUnit("bytes")
+        .description("Total size of the underlying database logically in use in bytes.").register(registry);
+    Gauge.builder("etcd.server.quota.backend", config, CairnConfig.Storage::quotaBytes).baseUnit("bytes")
+        .description("Current backend storage quota size in bytes.").register(registry);
+    Gauge.builder("etcd.debugging.mvcc.current.revision", store, MvccStore::revision)
+        .description("The current revision of store.").register(registry);
+    Gauge.builder("etcd.debugging.mvcc.compact.revision", store,
+            s -> s.compactRevision() == 0 ? -1 : s.compactRevision())
+        .description("The revision of the last compaction in store.").register(registry);
+    FunctionCounter.builder("etcd.server.proposals.committed", store, MvccStore::appliedIndex)
+        .description("The total number of consensus proposals committed.").register(registry);
+    FunctionCounter.builder("etcd.server.proposals.applied", store, MvccStore::appliedIndex)
+        .description("The total number of consensus proposals applied.").register(registry);
+    Gauge.builder("etcd.server.proposals.pending", pending, ArrayDeque::size)
+        .description("The current number of pending proposals to commit.").register(registry);
+    failedProposals = Counter.builder("etcd.server.proposals.failed")
+        .description("The total number of failed proposals seen.").register(registry);
+    walFsyncs = etcdDiskTimer("etcd.disk.wal.fsync.duration", "The latency distributions of fsync called by WAL.");
+    backendCommits = etcdDiskTimer("etcd.disk.backend.commit.duration",
+        "The latency distributions of commit called by backend.");
+  }
+
+  /** A histogram with etcd's disk buckets: 1 ms doubling to 8.192 s. */
+  private Timer etcdDiskTimer(String name, String description) {
+    Duration[] buckets = new Duration[14];
+    for (int i = 0; i < buckets.length; i++) {
+      buckets[i] = Duration.ofMillis(1L << i);
+    }
+    return Timer.builder(name).description(description).serviceLevelObjectives(buckets).register(registry);
   }
 
   /** Hands out a consistent view of the whole store; taking it costs one RocksDB snapshot, nothing blocks. */
@@ -230,9 +278,11 @@ public final class StorageVerticle extends AbstractVerticle {
       return;
     }
     lastSizeCheckNanos = System.nanoTime();
-    jobs.executeBlocking(store::approximateSizeBytes, false)
-        .onSuccess(size -> {
+    jobs.executeBlocking(store::approximateSizes, false)
+        .onSuccess(sizes -> {
+          long size = sizes.totalBytes();
           dbSizeBytes = size;
+          dbSizeInUseBytes = sizes.inUseBytes();
           if (size > config.quotaBytes() && !hasAlarm(AlarmRequest.AlarmType.NOSPACE)) {
             LOG.warn("the database ({} bytes) exceeds storage.quota-bytes ({}): raising the NOSPACE alarm; writes "
                 + "that add data are refused until space is freed (compact, defragment) and the alarm is "
@@ -247,7 +297,7 @@ public final class StorageVerticle extends AbstractVerticle {
     boolean open = store != null && store.isOpen();
     FailingWrites failing = failingWrites;
     return new StorageStatus(open, open ? store.revision() : 0, open ? store.keyCount() : 0, dbSizeBytes,
-        open ? store.compactRevision() : 0, open ? store.appliedIndex() : 0, List.copyOf(alarms),
+        dbSizeInUseBytes, open ? store.compactRevision() : 0, open ? store.appliedIndex() : 0, List.copyOf(alarms),
         failing == null ? null : failing.describe());
   }
 
@@ -380,8 +430,15 @@ public final class StorageVerticle extends AbstractVerticle {
     MvccStore.Applied applied = null;
     CairnException failure = null;
     Heartbeats.busy(heartbeats, NAME);
+    long start = System.nanoTime();
     try {
       applied = store.apply(requests);
+      if (applied.writeNanos() > 0) {
+        backendCommits.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        if (config.sync()) {
+          walFsyncs.record(applied.writeNanos(), TimeUnit.NANOSECONDS);
+        }
+      }
     } catch (RocksDBException | RuntimeException e) {
       failure = commitFailed(e, group.size());
     } finally {
@@ -479,6 +536,7 @@ public final class StorageVerticle extends AbstractVerticle {
           before.lastLoggedNanos());
     }
     writeFailures.increment();
+    failedProposals.increment(requests);
     return notDurable(cause);
   }
 
@@ -587,10 +645,11 @@ public final class StorageVerticle extends AbstractVerticle {
   private void defragment(Message<DefragmentRequest> message) {
     jobs.executeBlocking(() -> {
       store.defragment();
-      return store.approximateSizeBytes();
+      return store.approximateSizes();
     }, false).onComplete(ar -> {
       if (ar.succeeded()) {
-        dbSizeBytes = ar.result();
+        dbSizeBytes = ar.result().totalBytes();
+        dbSizeInUseBytes = ar.result().inUseBytes();
         message.reply(status());
       } else {
         CairnException e = CairnException.from(ar.cause());

@@ -109,7 +109,7 @@ final class EtcdMaintenanceService implements Service {
           .setHeader(convert.header(s.revision()))
           .setVersion(Version.ETCD_COMPATIBLE)
           .setDbSize(s.dbSizeBytes())
-          .setDbSizeInUse(s.dbSizeBytes())
+          .setDbSizeInUse(s.dbSizeInUseBytes())
           .setLeader(ctx.cluster().leaderId())
           .setRaftIndex(s.appliedIndex())
           .setRaftAppliedIndex(s.appliedIndex())
