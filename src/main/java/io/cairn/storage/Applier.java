@@ -35,6 +35,8 @@ final class Applier {
   long keyDelta;
   /** Bytes of the keys and values this request's deletes hold (see {@link #doomed}). */
   private long doomedBytes;
+  /** Bytes of the keys and values this request's events hold, new and previous, until the group is published. */
+  long eventBytes;
   final List<Event> events = new ArrayList<>();
   final List<long[]> grantedLeases = new ArrayList<>();
   final List<Long> revokedLeases = new ArrayList<>();
@@ -111,6 +113,7 @@ final class Applier {
     batch.put(cf.kv(), p.key(), stored);
     record(p.key(), Encoding.EVENT_PUT, Encoding.putEvent(p.key(), stored));
     events.add(new Event(Event.Type.PUT, new KeyValue(p.key(), value, create, rev, version, lease), prev));
+    eventBytes += p.key().length + value.length + (prev == null ? 0 : prev.key().length + prev.value().length);
     return new KvResult.Put(new KeyValue(p.key(), Encoding.EMPTY, create, rev, version, lease), prev == null,
         p.prevKv() ? prev : null);
   }
@@ -205,6 +208,7 @@ final class Applier {
     }
     record(key, Encoding.EVENT_DELETE, Encoding.deleteEvent(key));
     events.add(new Event(Event.Type.DELETE, new KeyValue(key, Encoding.EMPTY, 0, rev, 0, 0), prev));
+    eventBytes += 2L * key.length + prev.value().length;
     keyDelta--;
   }
 

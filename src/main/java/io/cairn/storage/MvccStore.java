@@ -704,8 +704,11 @@ public final class MvccStore implements AutoCloseable {
   /**
    * Applies write requests in order, each as one revision, and commits them together in one write batch (synced
    * when configured). Each outcome is a {@link WriteReply}, or the {@link CairnException} that rejected that
-   * request alone (its partial changes rolled back). Throws when the commit itself fails, in which case nothing was
-   * applied. Single writer only. Blocking.
+   * request alone (its partial changes rolled back). The group ends early, before a request, once those applied
+   * hold more than {@code storage.max-read-bytes} in their events (new and removed values, kept until the group is
+   * answered and published): then there are fewer outcomes than requests, and the caller applies the rest in a
+   * later group. Throws when the commit itself fails, in which case nothing was applied. Single writer only.
+   * Blocking.
    */
   public Applied apply(List<List<KvOp>> requests) throws RocksDBException {
     enter();
@@ -766,7 +769,11 @@ public final class MvccStore implements AutoCloseable {
         return maxReadBytes;
       }
     };
+    long heldBytes = 0;
     for (List<KvOp> ops : requests) {
+      if (heldBytes > maxReadBytes) {
+        break;
+      }
       boolean savePoint = needsSavePoint(ops);
       if (savePoint) {
         batch.setSavePoint();
@@ -786,6 +793,7 @@ public final class MvccStore implements AutoCloseable {
           keys += applier.keyDelta;
         }
         events.addAll(applier.events);
+        heldBytes += applier.eventBytes;
         granted.addAll(applier.grantedLeases);
         revoked.addAll(applier.revokedLeases);
         outcomes.add(new WriteReply(rev[0], results));

@@ -426,7 +426,6 @@ public final class StorageVerticle extends AbstractVerticle {
       group.add(write);
       requests.add(write.ops());
     }
-    groupSizes.record(group.size());
     MvccStore.Applied applied = null;
     CairnException failure = null;
     Heartbeats.busy(heartbeats, NAME);
@@ -446,9 +445,19 @@ public final class StorageVerticle extends AbstractVerticle {
     }
     committing = false;
     if (failure == null) {
+      int taken = applied.outcomes().size();
+      if (taken < group.size()) {
+        // the group ended early, holding too much: the rest go first into the next one, in order
+        for (int i = group.size() - 1; i >= taken; i--) {
+          pending.addFirst(group.get(i));
+        }
+        group = group.subList(0, taken);
+      }
+      groupSizes.record(taken);
       commitSucceeded();
       answer(group, applied);
     } else {
+      groupSizes.record(group.size());
       for (PendingWrite write : group) {
         settle(write, failure);
       }

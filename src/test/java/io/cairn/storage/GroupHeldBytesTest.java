@@ -1,0 +1,85 @@
+package io.cairn.storage;
+
+import io.cairn.bus.KvOp;
+import io.cairn.bus.KvResult;
+import io.cairn.bus.WriteReply;
+import io.cairn.config.CairnConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A group commit keeps every request's events, with the values they removed or wrote, until it is answered: it
+ * stops taking requests once those it took hold more than {@code storage.max-read-bytes}. Twenty-four concurrent
+ * deletes of 27 MB each, every one within the bound, ran a 512 MiB heap out in one group and ended the server.
+ */
+class GroupHeldBytesTest {
+
+  private static final int BOUND = 64 * 1024;
+  private static final int VALUE = 20_000;
+
+  @TempDir
+  Path dataDir;
+  private MvccStore store;
+
+  @BeforeEach
+  void open() {
+    store = MvccStore.open(new CairnConfig.Storage(dataDir, 1, false, 1024, 128, 8L << 20, Long.MAX_VALUE, 0,
+        BOUND));
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  @Test
+  void aGroupEndsBeforeARequestOnceItsEventsHoldMoreThanTheBound() throws Exception {
+    List<List<KvOp>> puts = new ArrayList<>();
+    for (int prefix = 0; prefix < 4; prefix++) {
+      for (int key = 0; key < 2; key++) {
+        puts.add(List.of(new KvOp.Put(bytes("p" + prefix + "/" + key), new byte[VALUE], 0, false, false, false)));
+      }
+    }
+    // each put's event holds one value: the group of eight 20 KB puts ends after four
+    assertThat(store.apply(puts).outcomes()).hasSize(4);
+    assertThat(store.apply(puts.subList(4, 8)).outcomes()).hasSize(4);
+    long before = store.revision();
+
+    List<List<KvOp>> deletes = new ArrayList<>();
+    for (int prefix = 0; prefix < 4; prefix++) {
+      deletes.add(List.of(new KvOp.Delete(bytes("p" + prefix + "/"), bytes("p" + prefix + "0"), false)));
+    }
+    // each delete holds 40 KB of removed values: the group takes two, 80 KB, and ends before the third
+    MvccStore.Applied first = store.apply(deletes);
+    assertThat(first.outcomes()).hasSize(2);
+    assertThat(first.events()).hasSize(4);
+    assertThat(store.revision()).isEqualTo(before + 2);
+    MvccStore.Applied rest = store.apply(deletes.subList(2, 4));
+    assertThat(rest.outcomes()).hasSize(2);
+    for (Object outcome : rest.outcomes()) {
+      assertThat(((KvResult.Deleted) ((WriteReply) outcome).results().get(0)).count()).isEqualTo(2);
+    }
+    assertThat(store.revision()).isEqualTo(before + 4);
+  }
+
+  @Test
+  void aRequestAloneAboveTheBoundIsStillApplied() throws Exception {
+    MvccStore.Applied applied = store.apply(List.of(
+        List.of(new KvOp.Put(bytes("big"), new byte[2 * BOUND], 0, false, false, false)),
+        List.of(new KvOp.Put(bytes("next"), new byte[10], 0, false, false, false))));
+    assertThat(applied.outcomes()).hasSize(1).allMatch(o -> o instanceof WriteReply);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
