@@ -17,8 +17,9 @@ import java.util.Map;
  * method of every service a front serves: {@code grpc_server_started_total{grpc_type,grpc_service,grpc_method}} and
  * {@code grpc_server_handled_total{...,grpc_code}}, with Go's names for the codes. etcd's dashboards and alerts read
  * them (request and failure rates, open watch and keep-alive streams). A call counts as handled when its response
- * ends, with the status it ended with, or as {@code Canceled} when its stream closes first. One instance per front;
- * the counters are the registry's, shared by the fronts.
+ * ends, with the status it ended with, or as {@code Canceled} when its stream closes first (the response's end
+ * handler, which {@code QueryFrontVerticle} sets, calls {@link Method#ended}). One instance per front; the counters
+ * are the registry's, shared by the fronts.
  */
 public final class GrpcServerMetrics {
 
@@ -32,7 +33,7 @@ public final class GrpcServerMetrics {
 
   private final MeterRegistry registry;
   /** By request path, {@code /service/method}. */
-  private final Map<String, MethodCounters> methods = new HashMap<>();
+  private final Map<String, Method> methods = new HashMap<>();
 
   public GrpcServerMetrics(MeterRegistry registry, List<Service> services) {
     this.registry = registry;
@@ -43,7 +44,7 @@ public final class GrpcServerMetrics {
       }
       for (Descriptors.MethodDescriptor method : descriptor.getMethods()) {
         methods.put("/" + descriptor.getFullName() + "/" + method.getName(),
-            new MethodCounters(descriptor.getFullName(), method.getName(), typeOf(method)));
+            new Method(descriptor.getFullName(), method.getName(), typeOf(method)));
       }
     }
   }
@@ -55,15 +56,16 @@ public final class GrpcServerMetrics {
     return method.isServerStreaming() ? "server_stream" : "unary";
   }
 
-  /** Counts a gRPC request as started, and as handled once its response ends; a path no service has is ignored. */
-  public void observe(HttpServerRequest request) {
-    MethodCounters method = methods.get(request.uri());
-    if (method == null) {
-      return;
+  /**
+   * Counts a gRPC request as started and returns its method, whose {@link Method#ended} counts it as handled once
+   * its response has ended; null for a path no service has.
+   */
+  public Method started(HttpServerRequest request) {
+    Method method = methods.get(request.uri());
+    if (method != null) {
+      method.started.increment();
     }
-    method.started.increment();
-    HttpServerResponse response = request.response();
-    response.endHandler(v -> method.handled(statusOf(response)).increment());
+    return method;
   }
 
   /** The status a response ended with: in its trailers, or in its headers when it had nothing else to send. */
@@ -87,17 +89,19 @@ public final class GrpcServerMetrics {
   }
 
   /** One method's counters; {@code handled} made per code on first use, OK's at once so the series starts at 0. */
-  private final class MethodCounters {
+  public final class Method {
     private final String service;
     private final String method;
     private final String type;
+    private final boolean oneRequestMessage;
     private final Counter started;
     private final Counter[] handled = new Counter[CODE_NAMES.size()];
 
-    MethodCounters(String service, String method, String type) {
+    Method(String service, String method, String type) {
       this.service = service;
       this.method = method;
       this.type = type;
+      this.oneRequestMessage = type.equals("unary") || type.equals("server_stream");
       this.started = Counter.builder("grpc.server.started")
           .description("Total number of RPCs started on the server.")
           .tag("grpc_type", type).tag("grpc_service", service).tag("grpc_method", method)
@@ -105,7 +109,17 @@ public final class GrpcServerMetrics {
       handled(0);
     }
 
-    Counter handled(int code) {
+    /** Whether its client sends one message: a unary or server-streaming method. */
+    public boolean oneRequestMessage() {
+      return oneRequestMessage;
+    }
+
+    /** Counts a call as handled, with the status its response ended with; call it once the response has ended. */
+    public void ended(HttpServerResponse response) {
+      handled(statusOf(response)).increment();
+    }
+
+    private Counter handled(int code) {
       Counter counter = handled[code];
       if (counter == null) {
         counter = Counter.builder("grpc.server.handled")

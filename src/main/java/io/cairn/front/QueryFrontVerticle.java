@@ -23,6 +23,7 @@ import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
@@ -86,8 +87,9 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     CairnConfig.Limits limits = config.limits();
     // The transport accepts somewhat more than the limit so that an oversize request gets Cairn's own
     // INVALID_ARGUMENT naming the limit rather than a bare transport error.
+    long maxMessageSize = limits.maxRequestSize() + (1L << 20);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions()
-        .setMaxMessageSize(limits.maxRequestSize() + (1L << 20))
+        .setMaxMessageSize(maxMessageSize)
         .setScheduleDeadlineAutomatically(true));
     HealthService health = HealthService.create(vertx);
     health.register("", () -> storage.status().map(StorageStatus::writable).otherwise(false));
@@ -112,8 +114,16 @@ public final class QueryFrontVerticle extends AbstractVerticle {
       if ((type == null || !type.startsWith("application/grpc")) && probes.serveEtcdEndpoint(request)) {
         return;
       }
-      grpcMetrics.observe(request);
-      grpc.handle(request);
+      GrpcServerMetrics.Method method = grpcMetrics.started(request);
+      if (method == null) {
+        grpc.handle(request);
+      } else if (method.oneRequestMessage()) {
+        grpc.handle(guard.budgeted(request, maxMessageSize, method));
+      } else {
+        HttpServerResponse response = request.response();
+        response.endHandler(v -> method.ended(response));
+        grpc.handle(request);
+      }
     });
     ConnectionLimit connections = ConnectionLimit.of(vertx, config.front());
     Gauge.builder("cairn.front.connections", connections, ConnectionLimit::open)

@@ -1,6 +1,5 @@
 package io.cairn.front;
 
-import com.google.protobuf.MessageLite;
 import io.cairn.bus.CairnException;
 import io.cairn.bus.ErrorCode;
 import io.micrometer.core.instrument.Counter;
@@ -12,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.StatusException;
@@ -92,15 +92,11 @@ public final class RpcGuard {
     request.exceptionHandler(e -> LOG.debug("{} stream error: {}", method, e.toString()));
     request.last().onComplete(ar -> {
       if (ar.failed()) {
-        ticket.finish(ErrorCode.CANCELLED);
+        // refused as its message arrived (BudgetedRequest), or the client left
+        ticket.finish(ar.cause() instanceof CairnException e ? e.code() : ErrorCode.CANCELLED);
         return;
       }
       Req message = ar.result();
-      if (!ticket.holdBytes(message)) {
-        reject(request, ticket, "server overloaded: " + inflightBytes + " bytes of requests in flight on this "
-            + "front (front.max-inflight-bytes = " + maxBytes + "); retry with backoff");
-        return;
-      }
       long fromMessage = requestTimeoutMs.apply(message);
       long fromDeadline = request.timeout();
       long timeout = DEFAULT_TIMEOUT_MS;
@@ -232,12 +228,41 @@ public final class RpcGuard {
         });
   }
 
-  /** A call in flight; {@link #finish} releases its place (and its message's bytes) and records how it ended, once. */
+  /**
+   * A request of {@code method}, which has one message, counted under {@code front.max-inflight-bytes} from the moment
+   * its length arrives until its response ends (see {@link BudgetedRequest}); {@code maxMessageSize} is the
+   * transport's bound.
+   */
+  public HttpServerRequest budgeted(HttpServerRequest request, long maxMessageSize, GrpcServerMetrics.Method method) {
+    return new BudgetedRequest(request, this, maxMessageSize, method);
+  }
+
+  /**
+   * Counts a request message of {@code size} bytes under {@code front.max-inflight-bytes}; false when it does not
+   * fit. One request always fits when nothing else is in flight.
+   */
+  boolean reserveBytes(long size) {
+    if (inflightBytes > 0 && inflightBytes + size > maxBytes) {
+      return false;
+    }
+    inflightBytes += size;
+    return true;
+  }
+
+  void releaseBytes(long size) {
+    inflightBytes -= size;
+  }
+
+  String bytesRefusal() {
+    return "server overloaded: " + inflightBytes + " bytes of requests in flight on this front "
+        + "(front.max-inflight-bytes = " + maxBytes + "); retry with backoff";
+  }
+
+  /** A call in flight; {@link #finish} releases its place and records how it ended, once. */
   public final class Ticket {
     private final String method;
     private final int[] perConnection;
     private final long start;
-    private long bytes;
     private boolean finished;
 
     private Ticket(String method, int[] perConnection, long start) {
@@ -246,25 +271,9 @@ public final class RpcGuard {
       this.start = start;
     }
 
-    /**
-     * Counts the request message under {@code front.max-inflight-bytes}; false when it does not fit (one request
-     * always fits when nothing else is in flight). Past the bound it is refused as soon as it has arrived, and is
-     * garbage at once.
-     */
-    boolean holdBytes(Object message) {
-      long size = message instanceof MessageLite m ? m.getSerializedSize() : 0;
-      if (inflightBytes > 0 && inflightBytes + size > maxBytes) {
-        return false;
-      }
-      bytes = size;
-      inflightBytes += size;
-      return true;
-    }
-
     public void finish(ErrorCode code) {
       if (!finished) {
         finished = true;
-        inflightBytes -= bytes;
         RpcGuard.this.finish(perConnection);
         record(method, code, start);
       }
@@ -274,15 +283,6 @@ public final class RpcGuard {
   private void finish(int[] perConnection) {
     perConnection[0]--;
     inflight--;
-  }
-
-  /** Refuses an admitted call once its message has arrived. */
-  private static <Req, Resp> void reject(GrpcServerRequest<Req, Resp> request, Ticket ticket, String message) {
-    try {
-      fail(request, new CairnException(ErrorCode.RESOURCE_EXHAUSTED, message));
-    } finally {
-      ticket.finish(ErrorCode.RESOURCE_EXHAUSTED);
-    }
   }
 
   private <Req, Resp> void reject(GrpcServerRequest<Req, Resp> request, String method, long start, String message) {

@@ -17,6 +17,13 @@ import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
 import io.cairn.proto.v1.Query;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
 import org.junit.jupiter.api.Test;
@@ -76,6 +83,42 @@ class OverloadTest {
       }
       assertThat(server.metric("cairn_rpc_inflight_bytes")).as("every admitted request's bytes given back")
           .isZero();
+    }
+  }
+
+  /**
+   * A message being received is buffered whole, so it counts against {@code front.max-inflight-bytes} from the
+   * moment its length (the first 5 bytes of the body) arrives, not once it is complete: while 1 kB of an announced
+   * 900 kB put has arrived, a 200 kB put is refused at once, and the first completes.
+   */
+  @Test
+  void aRequestCountsAgainstTheByteBoundFromTheMomentItsLengthArrives() throws Exception {
+    try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
+      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      PutRequest large = PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("announced"))
+          .setValue(ByteString.copyFrom(new byte[900_000])).build();
+      Buffer body = Buffer.buffer().appendByte((byte) 0).appendInt(large.getSerializedSize())
+          .appendBytes(large.toByteArray());
+      HttpClientRequest partial = TestServer.await(http.request(HttpMethod.POST, server.grpcPort(), "127.0.0.1",
+          "/etcdserverpb.KV/Put"));
+      partial.setChunked(true).putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+      Future<HttpClientResponse> answered = partial.response().compose(r -> r.body().map(b -> r));
+      TestServer.await(partial.write(body.slice(0, 1000)));
+      server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == large.getSerializedSize());
+
+      Reply<?> refused = server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("next"))
+          .setValue(ByteString.copyFrom(new byte[200_000])).build());
+      assertThat(refused.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+      assertThat(refused.message()).contains("bytes of requests in flight", "front.max-inflight-bytes = 1000000");
+
+      TestServer.await(partial.end(body.slice(1000, body.length())));
+      HttpClientResponse response = TestServer.await(answered);
+      assertThat(response.getTrailer("grpc-status")).isEqualTo("0");
+      assertThat(server.call(KVGrpcClient.Range, RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8(
+          "announced")).setCountOnly(true).build()).ok().getCount()).isEqualTo(1);
+      assertThat(server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == 0)).isZero();
+      http.close();
     }
   }
 

@@ -1,0 +1,134 @@
+package io.cairn.e2e;
+
+import com.google.protobuf.ByteString;
+import io.cairn.proto.etcd.DeleteRangeRequest;
+import io.cairn.proto.etcd.DeleteRangeResponse;
+import io.cairn.proto.etcd.KVGrpcClient;
+import io.cairn.proto.etcd.PutRequest;
+import io.cairn.proto.etcd.PutResponse;
+import io.cairn.proto.etcd.RangeRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.InvalidStatusException;
+import io.vertx.grpc.common.GrpcStatus;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static io.cairn.TestServer.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Legal load that each request's own bounds allow must not add up past the heap: the server under {@code bin/cairn}
+ * with a 128 MiB heap, and loads that ran it out of memory before.
+ */
+class HeapBoundsIT {
+
+  private static final int PREFIXES = 24;
+  private static final int VALUES_PER_PREFIX = 7;
+  private static final int VALUE_BYTES = 1_000_000;
+
+  @TempDir
+  Path dataDir;
+
+  /**
+   * Deletes that each stay within {@code storage.max-read-bytes}, sent at once, may not add up in one group commit:
+   * its events keep every removed value until it is answered. Twenty-four concurrent deletes of 7 MB each (bound
+   * about 7.7 MB) ran the heap out before groups stopped taking requests at the bound.
+   */
+  @Test
+  void concurrentLargeDeletesAllSucceedWithinTheHeap() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(4 << 20));
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
+      KVGrpcClient kv = KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"));
+      byte[] value = new byte[VALUE_BYTES];
+      new Random(7).nextBytes(value);
+      for (int prefix = 0; prefix < PREFIXES; prefix++) {
+        for (int i = 0; i < VALUES_PER_PREFIX; i++) {
+          await(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("d" + prefix + "/" + i))
+              .setValue(ByteString.copyFrom(value)).build()));
+        }
+      }
+
+      List<Future<DeleteRangeResponse>> deletes = new ArrayList<>();
+      for (int prefix = 0; prefix < PREFIXES; prefix++) {
+        deletes.add(kv.deleteRange(DeleteRangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("d" + prefix + "/"))
+            .setRangeEnd(ByteString.copyFromUtf8("d" + prefix + "0")).build()));
+      }
+      await(Future.join(deletes).otherwiseEmpty());
+      for (Future<DeleteRangeResponse> delete : deletes) {
+        assertThat(delete.succeeded()).as("%s; the server said:%n%s", delete.cause(), server.text()).isTrue();
+        assertThat(delete.result().getDeleted()).isEqualTo(VALUES_PER_PREFIX);
+      }
+      assertThat(deletes.stream().map(d -> d.result().getHeader().getRevision()).distinct().count())
+          .isEqualTo(PREFIXES);
+      assertThat(await(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("d"))
+          .setRangeEnd(ByteString.copyFromUtf8("e")).setCountOnly(true).build())).getCount()).isZero();
+      WebClient web = WebClient.create(vertx);
+      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+    } finally {
+      grpc.close();
+      vertx.close();
+    }
+  }
+
+  /**
+   * A request message being received is buffered whole, so requests count under {@code front.max-inflight-bytes}
+   * from the moment their length arrives: 256 puts of 1 MB at once over 16 connections ran the heap out while
+   * they were still arriving, before any was complete to be counted.
+   */
+  @Test
+  void concurrentLargePutsAreRefusedAsTheyArriveNotBufferedPastTheHeap() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<GrpcClient> clients = new ArrayList<>();
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
+      SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
+      byte[] bytes = new byte[VALUE_BYTES];
+      new Random(11).nextBytes(bytes);
+      ByteString value = ByteString.copyFrom(bytes);
+      List<Future<PutResponse>> puts = new ArrayList<>();
+      for (int connection = 0; connection < 16; connection++) {
+        GrpcClient client = GrpcClient.client(vertx);
+        clients.add(client);
+        KVGrpcClient kv = KVGrpcClient.create(client, address);
+        for (int i = 0; i < 16; i++) {
+          puts.add(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("p/" + connection + "/" + i))
+              .setValue(value).build()));
+        }
+      }
+      await(Future.join(puts).otherwiseEmpty());
+      long stored = 0;
+      for (Future<PutResponse> put : puts) {
+        if (put.succeeded()) {
+          stored++;
+        } else {
+          assertThat(put.cause()).as("the server said:%n%s", server.text()).isInstanceOf(InvalidStatusException.class);
+          InvalidStatusException refused = (InvalidStatusException) put.cause();
+          assertThat(refused.actualStatus()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+        }
+      }
+      assertThat(stored).as("some puts get through").isPositive();
+      KVGrpcClient kv = KVGrpcClient.create(clients.get(0), address);
+      assertThat(await(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("p/"))
+          .setRangeEnd(ByteString.copyFromUtf8("p0")).setCountOnly(true).build())).getCount())
+          .as("exactly the acknowledged puts are stored").isEqualTo(stored);
+      WebClient web = WebClient.create(vertx);
+      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+    } finally {
+      for (GrpcClient client : clients) {
+        client.close();
+      }
+      vertx.close();
+    }
+  }
+}
