@@ -1,10 +1,10 @@
 package io.cairn.cluster;
 
+import io.cairn.Version;
 import io.cairn.bus.Addresses;
 import io.cairn.bus.ClusterInfo;
 import io.cairn.bus.Heartbeats;
 import io.cairn.bus.Listeners;
-import io.cairn.Version;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
