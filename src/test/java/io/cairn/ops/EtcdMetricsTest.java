@@ -89,9 +89,10 @@ class EtcdMetricsTest {
         Promise<Void> created = Promise.promise();
         GrpcClientRequest<WatchRequest, WatchResponse> call = await(client.request(
             SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+        // the handler first: an answer that came before it would be dropped
+        call.response().onSuccess(response -> response.handler(r -> created.tryComplete()));
         call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
             .setKey(ByteString.copyFromUtf8("w"))).build());
-        call.response().onSuccess(response -> response.handler(r -> created.tryComplete()));
         await(created.future());
         Map<String, Double> open = scrape(server);
         assertThat(open.get("grpc_server_started_total{" + WATCH + "}")
