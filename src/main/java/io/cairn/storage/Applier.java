@@ -37,6 +37,11 @@ final class Applier {
   private long doomedBytes;
   /** Bytes of the keys and values this request's events hold, new and previous, until the group is published. */
   long eventBytes;
+  /**
+   * The request's events grew past {@code storage.max-read-bytes} and were dropped (only a lease revoke, which no
+   * bound may refuse, gets here): watchers read its revision from history instead.
+   */
+  boolean eventsDropped;
   final List<Event> events = new ArrayList<>();
   final List<long[]> grantedLeases = new ArrayList<>();
   final List<Long> revokedLeases = new ArrayList<>();
@@ -207,8 +212,10 @@ final class Applier {
       batch.delete(cf.lease(), Encoding.leaseAttachment(prev.lease(), key));
     }
     record(key, Encoding.EVENT_DELETE, Encoding.deleteEvent(key));
-    events.add(new Event(Event.Type.DELETE, new KeyValue(key, Encoding.EMPTY, 0, rev, 0, 0), prev));
-    eventBytes += 2L * key.length + prev.value().length;
+    if (!eventsDropped) {
+      events.add(new Event(Event.Type.DELETE, new KeyValue(key, Encoding.EMPTY, 0, rev, 0, 0), prev));
+      eventBytes += 2L * key.length + prev.value().length;
+    }
     keyDelta--;
   }
 
@@ -238,8 +245,14 @@ final class Applier {
     for (byte[] key : Reads.attachedKeys(view, id)) {
       byte[] stored = view.get(cf.kv(), key);
       if (stored != null && Encoding.leaseOf(stored) == id) {
-        // not bounded like a delete's: a revoke refused half-way would leave the lease's keys half deleted
-        delete(Encoding.keyValue(key, stored, true));
+        // Not refused past the bound like a delete: a revoke refused half-way would leave the lease's keys half
+        // deleted. Past it the events are dropped instead, and the values no longer copied out for them.
+        if (!eventsDropped && eventBytes + 2L * key.length + stored.length - Encoding.HEADER > view.maxReadBytes()) {
+          eventsDropped = true;
+          events.clear();
+          eventBytes = 0;
+        }
+        delete(Encoding.keyValue(key, stored, !eventsDropped));
         deleted++;
       } else {
         batch.delete(cf.lease(), Encoding.leaseAttachment(id, key));

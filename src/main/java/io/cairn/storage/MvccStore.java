@@ -694,12 +694,14 @@ public final class MvccStore implements AutoCloseable {
   }
 
   /**
-   * What a group commit did: one outcome per request, and what the writer must tell others. {@code writeNanos} is
-   * how long writing the batch to RocksDB took (its write-ahead log append, the sync when configured, and the
-   * memtable inserts); 0 when the group changed nothing and wrote nothing.
+   * What a group commit did: one outcome per request, and what the writer must tell others. {@code eventsComplete}
+   * is false when a request's events were too large to keep ({@link Applier#eventsDropped}): then {@code events} is
+   * empty and watchers must read the group's revisions from history. {@code writeNanos} is how long writing the
+   * batch to RocksDB took (its write-ahead log append, the sync when configured, and the memtable inserts); 0 when
+   * the group changed nothing and wrote nothing.
    */
-  public record Applied(List<Object> outcomes, long revision, List<Event> events, List<long[]> grantedLeases,
-                        List<Long> revokedLeases, long writeNanos) {}
+  public record Applied(List<Object> outcomes, long revision, List<Event> events, boolean eventsComplete,
+                        List<long[]> grantedLeases, List<Long> revokedLeases, long writeNanos) {}
 
   /**
    * Applies write requests in order, each as one revision, and commits them together in one write batch (synced
@@ -770,6 +772,7 @@ public final class MvccStore implements AutoCloseable {
       }
     };
     long heldBytes = 0;
+    boolean eventsComplete = true;
     for (List<KvOp> ops : requests) {
       if (heldBytes > maxReadBytes) {
         break;
@@ -794,6 +797,7 @@ public final class MvccStore implements AutoCloseable {
         }
         events.addAll(applier.events);
         heldBytes += applier.eventBytes;
+        eventsComplete &= !applier.eventsDropped;
         granted.addAll(applier.grantedLeases);
         revoked.addAll(applier.revokedLeases);
         outcomes.add(new WriteReply(rev[0], results));
@@ -815,7 +819,8 @@ public final class MvccStore implements AutoCloseable {
       keyCount = keys;
       appliedIndex = applied;
     }
-    return new Applied(outcomes, revision, events, granted, revoked, writeNanos);
+    return new Applied(outcomes, revision, eventsComplete ? events : List.of(), eventsComplete, granted, revoked,
+        writeNanos);
   }
 
   /**

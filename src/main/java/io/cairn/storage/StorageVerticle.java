@@ -473,8 +473,9 @@ public final class StorageVerticle extends AbstractVerticle {
     for (int i = 0; i < group.size(); i++) {
       settle(group.get(i), applied.outcomes().get(i));
     }
-    if (!applied.events().isEmpty() && watchInterest.anyStreamOpen()) {
-      vertx.eventBus().publish(Addresses.STORAGE_EVENTS, new CommittedEvents(applied.revision(), applied.events()));
+    if ((!applied.events().isEmpty() || !applied.eventsComplete()) && watchInterest.anyStreamOpen()) {
+      vertx.eventBus().publish(Addresses.STORAGE_EVENTS,
+          new CommittedEvents(applied.revision(), applied.events(), applied.eventsComplete()));
     }
     if (now - lastSizeCheckNanos > SIZE_CHECK_INTERVAL_NANOS) {
       refreshSize();

@@ -79,6 +79,37 @@ class GroupHeldBytesTest {
     assertThat(applied.outcomes()).hasSize(1).allMatch(o -> o instanceof WriteReply);
   }
 
+  /**
+   * A lease revoke may not be refused half-way, so past the bound its events are dropped instead (and the values no
+   * longer copied out for them): watchers read its revision from history, where every delete and previous value is.
+   */
+  @Test
+  void aRevokeWhoseEventsWouldHoldMoreThanTheBoundDropsThemAndHistoryHasThem() throws Exception {
+    store.apply(List.of(List.of(new KvOp.LeaseGrant(7, 60))));
+    List<List<KvOp>> puts = new ArrayList<>();
+    for (int key = 0; key < 6; key++) {
+      puts.add(List.of(new KvOp.Put(bytes("leased/" + key), new byte[VALUE], 7, false, false, false)));
+    }
+    for (List<KvOp> put : puts) {
+      store.apply(List.of(put));
+    }
+    long before = store.revision();
+
+    MvccStore.Applied revoked = store.apply(List.of(List.of(new KvOp.LeaseRevoke(7))));
+    assertThat(((KvResult.LeaseRevoked) ((WriteReply) revoked.outcomes().get(0)).results().get(0)).deletedKeys())
+        .isEqualTo(6);
+    assertThat(revoked.eventsComplete()).isFalse();
+    assertThat(revoked.events()).isEmpty();
+    assertThat(store.revision()).isEqualTo(before + 1);
+
+    KvResult.Events history = (KvResult.Events) store.read(List.of(new KvOp.History(before + 1, bytes("leased/"),
+        bytes("leased0"), 100, 1 << 20, true))).results().get(0);
+    assertThat(history.events()).hasSize(6).allSatisfy(e -> {
+      assertThat(e.type()).isEqualTo(io.cairn.bus.Event.Type.DELETE);
+      assertThat(e.prev().value()).hasSize(VALUE);
+    });
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }

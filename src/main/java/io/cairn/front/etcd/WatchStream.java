@@ -179,9 +179,20 @@ final class WatchStream {
     }
   }
 
-  /** Live events from the hub, for the watchers that are synced. */
+  /**
+   * Live events from the hub, for the watchers that are synced. A commit whose events were too large to carry sends
+   * every synced watcher to history for them.
+   */
   void deliver(CommittedEvents committed) {
     if (closed) {
+      return;
+    }
+    if (!committed.complete()) {
+      List<Watcher> behind = watchers.values().stream().filter(w -> w.synced).toList();
+      behind.forEach(w -> w.synced = false);
+      if (!waitingForDrain) {
+        catchUp(behind);
+      }
       return;
     }
     for (Watcher w : watchers.values().toArray(new Watcher[0])) {

@@ -104,6 +104,44 @@ class JetcdWatchLeaseTest {
     }
   }
 
+  /**
+   * A lease revoke whose events would hold more than {@code storage.max-read-bytes} drops them, and its watchers
+   * read the revision from history instead: each still gets every delete, with its previous value when it asked.
+   */
+  @Test
+  void watchersOfALeaseRevokeTooLargeForItsEventsGetEveryDeleteFromHistory() throws Exception {
+    stop();
+    server = TestServer.start("storage.max-read-bytes=65536");
+    connect();
+    long lease = get(client.getLeaseClient().grant(60)).getID();
+    String value = "v".repeat(20_000);
+    for (int i = 0; i < 6; i++) {
+      get(kv.put(bs("leased/" + i), bs(value), PutOption.builder().withLeaseId(lease).build()));
+    }
+    BlockingQueue<String> withPrevious = new LinkedBlockingQueue<>();
+    BlockingQueue<String> keysOnly = new LinkedBlockingQueue<>();
+    try (Watch.Watcher a = client.getWatchClient().watch(bs("leased/"),
+             WatchOption.builder().isPrefix(true).withPrevKV(true).build(), Watch.listener(r -> r.getEvents().forEach(
+                 e -> withPrevious.add(e.getEventType() + " " + str(e.getKeyValue().getKey()) + " "
+                     + e.getPrevKV().getValue().size())), e -> withPrevious.add("ERROR " + e)));
+         Watch.Watcher b = watch("leased/", WatchOption.builder().isPrefix(true).build(), keysOnly)) {
+      get(kv.put(bs("leased/start"), bs("s")));
+      assertThat(take(keysOnly, 1)).containsExactly("PUT leased/start=s");
+      assertThat(take(withPrevious, 1)).containsExactly("PUT leased/start 0");
+      get(client.getLeaseClient().revoke(lease));
+      List<String> expected = new ArrayList<>();
+      List<String> expectedKeys = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        expected.add("DELETE leased/" + i + " 20000");
+        expectedKeys.add("DELETE leased/" + i);
+      }
+      assertThat(take(withPrevious, 6)).isEqualTo(expected);
+      assertThat(take(keysOnly, 6)).isEqualTo(expectedKeys);
+      get(kv.put(bs("leased/after"), bs("a")));
+      assertThat(take(keysOnly, 1)).as("live again").containsExactly("PUT leased/after=a");
+    }
+  }
+
   @Test
   void watchFromPastRevisionReplaysHistory() throws Exception {
     long first = get(kv.put(bs("h/k"), bs("1"))).getHeader().getRevision();
