@@ -30,9 +30,9 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
 
   public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout) {}
 
-  /** {@code uploadDir} is null when uploads are off. */
+  /** {@code uploadDir} is null when uploads are off; {@code uploadRetain} 0 keeps every uploaded copy. */
   public record Snapshot(Path dir, Duration interval, int retain, String compression, int zstdLevel,
-                         Path uploadDir) {}
+                         Path uploadDir, int uploadRetain) {}
 
   public record Metrics(boolean vertxDetail) {}
 
@@ -44,7 +44,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
     String upload = (String) v.get("snapshot.upload.dir");
     return new Snapshot(dir.isEmpty() ? dataDir.resolve("snapshots") : Path.of(dir).toAbsolutePath().normalize(),
         (Duration) v.get("snapshot.interval"), (int) v.get("snapshot.retain"), (String) v.get("snapshot.compression"),
-        (int) v.get("snapshot.zstd-level"), upload.isEmpty() ? null : Path.of(upload).toAbsolutePath().normalize());
+        (int) v.get("snapshot.zstd-level"), upload.isEmpty() ? null : Path.of(upload).toAbsolutePath().normalize(),
+        (int) v.get("snapshot.upload.retain"));
   }
 
   /** Builds the record from converted values keyed by their dotted names (every key present). */

@@ -88,6 +88,9 @@ public final class ConfigSchema {
       intKey("snapshot.zstd-level", 3, 1, 19, "zstd level: higher is smaller and slower"),
       key("snapshot.upload.dir", OPTIONAL_STRING, "",
           "after each kept snapshot, also copy it here (e.g. a mounted volume); empty: no copy"),
+      intKey("snapshot.upload.retain", 0, 0, 100_000,
+          "newest copies of Cairn's snapshots kept in snapshot.upload.dir; older ones are deleted after each upload. "
+              + "0: keep every copy"),
       key("metrics.vertx-detail", BOOL, false,
           "also export Vert.x's per-request HTTP and per-message event-bus metrics (costly under load)"),
       new ConfigKey("shutdown.timeout", DURATION, () -> "30s", 0, 3_600_000, List.of(),

@@ -211,7 +211,10 @@ public final class SnapshotVerticle extends AbstractVerticle {
         h.compression().name().toLowerCase());
   }
 
-  /** Retention, then the upload; an upload failure is logged and counted and the snapshot stays good. */
+  /**
+   * Retention, then the upload and the upload directory's retention; an upload failure is logged and counted, the
+   * snapshot stays good, and no older copy is deleted.
+   */
   private SnapshotInfo afterKept(SnapshotInfo info) throws IOException {
     List<SnapshotInfo> all = listKept();
     for (SnapshotInfo old : all.subList(Math.min(config.retain(), all.size()), all.size())) {
@@ -220,15 +223,47 @@ public final class SnapshotVerticle extends AbstractVerticle {
     }
     kept.set(Math.min(config.retain(), all.size()));
     if (config.uploadDir() != null) {
+      boolean uploaded = false;
       try {
         upload(Path.of(info.path()), config.uploadDir().resolve(info.name()));
+        uploaded = true;
       } catch (IOException | RuntimeException e) {
         uploadFailures.increment();
         LOG.error("copying snapshot {} to {} (snapshot.upload.dir) failed: {}", info.name(), config.uploadDir(),
             e.toString());
       }
+      if (uploaded) {
+        try {
+          pruneUploads();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("deleting old copies in {} (snapshot.upload.retain) failed: {}", config.uploadDir(), e.toString());
+        }
+      }
     }
     return info;
+  }
+
+  /**
+   * Keeps the newest {@code snapshot.upload.retain} of Cairn's snapshots in the upload directory (newest by name:
+   * the UTC time leads it); other files there are left alone.
+   */
+  private void pruneUploads() throws IOException {
+    if (config.uploadRetain() == 0) {
+      return;
+    }
+    List<Path> copies = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(config.uploadDir(), "*" + SnapshotFile.EXTENSION)) {
+      for (Path f : files) {
+        if (NAME.matcher(f.getFileName().toString()).matches()) {
+          copies.add(f);
+        }
+      }
+    }
+    copies.sort(Comparator.comparing((Path f) -> f.getFileName().toString()).reversed());
+    for (Path old : copies.subList(Math.min(config.uploadRetain(), copies.size()), copies.size())) {
+      Files.deleteIfExists(old);
+      LOG.info("deleted uploaded copy {} (snapshot.upload.retain = {})", old, config.uploadRetain());
+    }
   }
 
   /** Copies under a temporary name, syncs, then renames: the target directory only ever shows whole files. */

@@ -138,6 +138,25 @@ class SnapshotTest {
   }
 
   @Test
+  void uploadRetentionKeepsTheNewestCopiesAndLeavesOtherFilesAlone() throws Exception {
+    Path upload = Files.createDirectory(tmp.resolve("upload-retained"));
+    Path foreign = Files.writeString(upload.resolve("operator-notes.snap"), "not Cairn's");
+    try (TestServer server = TestServer.start("snapshot.upload.dir=" + upload, "snapshot.upload.retain=2")) {
+      List<Snapshot> taken = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        server.call(QueryServiceGrpcClient.ExecuteQuery, request(set("upret", "k" + i, "v"))).ok();
+        taken.add(create(server));
+      }
+      try (Stream<Path> files = Files.list(upload)) {
+        assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
+            taken.get(3).getName(), taken.get(2).getName(), foreign.getFileName().toString());
+      }
+      assertThat(server.call(AdminServiceGrpcClient.ListSnapshots, ListSnapshotsRequest.getDefaultInstance()).ok()
+          .getSnapshotsList()).as("snapshot.retain is separate").hasSize(4);
+    }
+  }
+
+  @Test
   void retentionKeepsTheNewestAndUploadsReceiveWholeFiles() throws Exception {
     Path upload = Files.createDirectory(tmp.resolve("upload"));
     try (TestServer server = TestServer.start("snapshot.retain=2", "snapshot.upload.dir=" + upload)) {
