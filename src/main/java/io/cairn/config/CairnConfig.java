@@ -26,7 +26,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
   public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults,
                        int maxTxnOps, int maxUpdateKeys) {}
 
-  public record Watch(Duration progressInterval) {}
+  public record Watch(Duration progressInterval, int maxBacklogBytes) {}
 
   public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout) {}
 
@@ -65,7 +65,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
             (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
             (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops"),
             (int) v.get("limits.max-update-keys")),
-        new Watch((Duration) v.get("watch.progress-interval")),
+        new Watch((Duration) v.get("watch.progress-interval"), (int) v.get("watch.max-backlog-bytes")),
         new Stream((int) v.get("stream.chunk-bytes"), (int) v.get("stream.chunk-keys"),
             (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout")),
         snapshot(v),

@@ -72,6 +72,9 @@ public final class ConfigSchema {
           "most values one native update may change (all in one revision); more is refused and nothing changes"),
       new ConfigKey("watch.progress-interval", DURATION, () -> "10m", 100, 86_400_000, List.of(),
           "how often etcd watchers that asked for progress notifications get one while idle"),
+      intKey("watch.max-backlog-bytes", MIB, 64 * 1024, 1 << 30,
+          "answers one etcd watch stream may have written and not yet sent; past it the stream's watchers stop "
+              + "taking live events and catch up from history once the client reads again"),
       intKey("stream.chunk-bytes", 128 * 1024, 1024, 16 * MIB,
           "about how many bytes of keys and values one ExecuteStream chunk carries"),
       intKey("stream.chunk-keys", 1000, 1, 1_000_000, "most values one ExecuteStream chunk carries"),

@@ -37,7 +37,7 @@ public final class EtcdApi {
     EtcdContext ctx = new EtcdContext(vertx, guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
         () -> vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null).map(Message::body),
         config.limits().maxRequestSize());
-    WatchHub hub = new WatchHub();
+    WatchHub hub = new WatchHub(config.watch().maxBacklogBytes());
     return vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> hub.publish(m.body()))
         .completion()
         .compose(v -> vertx.eventBus().<WatchInterest>request(Addresses.STORAGE_WATCH_INTEREST, null))
@@ -50,6 +50,9 @@ public final class EtcdApi {
           vertx.setPeriodic(config.watch().progressInterval().toMillis(), id -> hub.progressTick());
           Gauge.builder("cairn.etcd.watchers", hub, WatchHub::watchers).tag("front", frontName)
               .description("etcd watchers open on this front").register(registry);
+          Gauge.builder("cairn.etcd.watch.backlog", hub, WatchHub::backlogBytes).tag("front", frontName)
+              .baseUnit("bytes").description("answers this front's watch streams have written and not yet sent "
+                  + "(each stream bounded by watch.max-backlog-bytes)").register(registry);
           return new EtcdApi(ctx, hub);
         });
   }

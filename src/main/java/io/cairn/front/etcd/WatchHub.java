@@ -16,8 +16,31 @@ import java.util.Set;
 final class WatchHub {
 
   private final Set<WatchStream> streams = new LinkedHashSet<>();
+  private final int maxBacklogBytes;
+  /**
+   * Answers its streams have written and not yet sent. Read off the event loop by the metrics page, like RpcGuard's
+   * counts: a plain field, so that the watch fan-out pays no fence per answer.
+   */
+  private long backlogBytes;
   private WatchInterest interest;
   private long revision;
+
+  /** {@code maxBacklogBytes}: {@code watch.max-backlog-bytes}, each stream's bound on answers not yet sent. */
+  WatchHub(int maxBacklogBytes) {
+    this.maxBacklogBytes = maxBacklogBytes;
+  }
+
+  int maxBacklogBytes() {
+    return maxBacklogBytes;
+  }
+
+  void backlogChanged(long bytes) {
+    backlogBytes += bytes;
+  }
+
+  long backlogBytes() {
+    return backlogBytes;
+  }
 
   void listenThrough(WatchInterest interest) {
     this.interest = interest;

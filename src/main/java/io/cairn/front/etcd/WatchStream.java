@@ -28,19 +28,16 @@ import java.util.stream.Collectors;
  * One etcd Watch stream with its watchers. A watcher is either synced (it takes live events from the hub) or
  * catching up (it reads history from storage, one bounded page at a time, and rejoins the live flow when it has
  * reached the latest revision). Answers the client has not taken yet (its HTTP/2 window is full) wait in the
- * stream's queue up to {@link #BACKLOG_BYTES}, as etcd keeps a bounded buffer per stream; past that, every watcher
- * of the stream drops to catching up, and nothing more is queued for the slow client than one delivery or page.
+ * stream's queue up to {@code watch.max-backlog-bytes} (1 MiB by default), as etcd keeps a bounded buffer per
+ * stream; past that, every watcher of the stream drops to catching up, and nothing more is queued for the slow client
+ * than one delivery or page. A window stall of a client that reads (its window is 64 KiB by default) is absorbed; a
+ * client that stopped reading is not fed.
  */
 final class WatchStream {
 
   private static final Logger LOG = LoggerFactory.getLogger(WatchStream.class);
   static final int HISTORY_PAGE_EVENTS = 1000;
   static final int HISTORY_PAGE_BYTES = 4 << 20;
-  /**
-   * Answers written and not yet taken by the client, past which the stream counts as slow. A window stall of a
-   * client that reads (the window is 64 KiB by default) is absorbed; a client that stopped reading is not fed.
-   */
-  static final int BACKLOG_BYTES = 1 << 20;
   private static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
 
   private final WatchHub hub;
@@ -229,13 +226,14 @@ final class WatchStream {
   }
 
   private boolean backlogFull() {
-    return backlogBytes > BACKLOG_BYTES;
+    return backlogBytes > hub.maxBacklogBytes();
   }
 
   /** Half the backlog sent: the watchers that fell behind catch up. */
   private void sent(int bytes) {
     backlogBytes -= bytes;
-    if (waitingForDrain && !closed && backlogBytes <= BACKLOG_BYTES / 2) {
+    hub.backlogChanged(-bytes);
+    if (waitingForDrain && !closed && backlogBytes <= hub.maxBacklogBytes() / 2) {
       waitingForDrain = false;
       catchUp(watchers.values().stream().filter(w -> !w.synced && !w.reading).toList());
     }
@@ -409,9 +407,11 @@ final class WatchStream {
     int bytes = message.getSerializedSize();
     try {
       backlogBytes += bytes;
+      hub.backlogChanged(bytes);
       response.write(message).onComplete(written -> sent(bytes));
     } catch (RuntimeException e) {
       backlogBytes -= bytes;
+      hub.backlogChanged(-bytes);
       if (!RpcGuard.clientLeft(e)) {
         throw e;
       }

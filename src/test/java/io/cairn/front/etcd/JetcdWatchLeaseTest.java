@@ -272,6 +272,57 @@ class JetcdWatchLeaseTest {
   }
 
   /**
+   * {@code watch.max-backlog-bytes} bounds what a stream whose client stopped reading holds: past it the server
+   * stops queueing live events for it (the front's backlog gauge stays near the bound, where 1 MiB by default let
+   * it grow to the whole 800 kB written), and the client still gets every event, in order, when it reads again.
+   */
+  @Test
+  void aStalledStreamHoldsAtMostTheConfiguredBacklogAndLosesNothing() throws Exception {
+    stop();
+    server = TestServer.start("front.instances=1", "watch.max-backlog-bytes=65536");
+    connect();
+    GrpcClient raw = GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    List<Long> received = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch created = new CountDownLatch(1);
+    int puts = 50;
+    CountDownLatch allDelivered = new CountDownLatch(puts);
+    GrpcClientResponse<WatchRequest, WatchResponse> stalled = TestServer.await(
+        raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch)
+            .compose(call -> {
+              call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+                  .setKey(com.google.protobuf.ByteString.copyFromUtf8("bl/")).setRangeEnd(
+                      com.google.protobuf.ByteString.copyFromUtf8("bl0"))).build());
+              return call.response().map(response -> response.handler(r -> {
+                if (r.getCreated()) {
+                  created.countDown();
+                }
+                r.getEventsList().forEach(e -> {
+                  received.add(e.getKv().getModRevision());
+                  allDelivered.countDown();
+                });
+              }));
+            }));
+    assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+    stalled.pause();
+    try {
+      byte[] value = new byte[16 * 1024];
+      List<Long> revisions = new ArrayList<>();
+      for (int i = 0; i < puts; i++) {
+        revisions.add(get(kv.put(bs("bl/" + (i % 5)), ByteSequence.from(value))).getHeader().getRevision());
+      }
+      assertThat(server.metric("cairn_etcd_watch_backlog_bytes")).as("queued for the stalled client")
+          .isLessThanOrEqualTo(2 * 65536);
+      stalled.resume();
+      assertThat(allDelivered.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(new ArrayList<>(received)).isEqualTo(revisions);
+      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v == 0);
+    } finally {
+      raw.close();
+    }
+  }
+
+  /**
    * Watchers of one stream whose client stops reading, some alike, one without deletes, one without puts, one with
    * previous values: when the client reads again, each gets exactly its own events, in order, once, however the
    * server grouped their catch-up from history.
