@@ -83,8 +83,13 @@ final class BudgetedRequest extends HttpServerRequestWrapper implements Handler<
         }
       }
     }
-    if (prefixSeen < PREFIX_BYTES || announced > maxMessageSize || delegate.response().ended()) {
+    if (prefixSeen < PREFIX_BYTES || announced > maxMessageSize) {
       return true;
+    }
+    if (delegate.response().ended()) {
+      // already answered without it (refused as it came, or past its deadline): nothing would read the message
+      refused = true;
+      return false;
     }
     if (!guard.reserveBytes(announced)) {
       refuse();
