@@ -89,6 +89,34 @@ class JetcdWatchLeaseTest {
         r -> r.getEvents().forEach(e -> events.add(describe(e))), e -> events.add("ERROR " + e)));
   }
 
+  /**
+   * A watch stream of {@code raw}'s own, on keys from {@code start} to {@code end}, whose client can stop reading:
+   * each event's mod revision goes to {@code revisions} and counts {@code delivered} down. Returns once created.
+   */
+  GrpcClientResponse<WatchRequest, WatchResponse> rawWatch(GrpcClient raw, String start, String end,
+                                                           List<Long> revisions, CountDownLatch delivered)
+      throws Exception {
+    CountDownLatch created = new CountDownLatch(1);
+    GrpcClientResponse<WatchRequest, WatchResponse> stream = TestServer.await(
+        raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch)
+            .compose(call -> {
+              call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+                  .setKey(com.google.protobuf.ByteString.copyFromUtf8(start)).setRangeEnd(
+                      com.google.protobuf.ByteString.copyFromUtf8(end))).build());
+              return call.response().map(response -> response.handler(r -> {
+                if (r.getCreated()) {
+                  created.countDown();
+                }
+                r.getEventsList().forEach(e -> {
+                  revisions.add(e.getKv().getModRevision());
+                  delivered.countDown();
+                });
+              }));
+            }));
+    assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+    return stream;
+  }
+
   @Test
   void prefixWatchWithPrevKvAndFilters() throws Exception {
     BlockingQueue<String> all = new LinkedBlockingQueue<>();
@@ -234,26 +262,10 @@ class JetcdWatchLeaseTest {
     GrpcClient raw = GrpcClient.client(server.clientVertx(),
         new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
     List<Long> slowRevisions = Collections.synchronizedList(new ArrayList<>());
-    CountDownLatch created = new CountDownLatch(1);
     int puts = 200;
     CountDownLatch allDelivered = new CountDownLatch(puts);
-    GrpcClientResponse<WatchRequest, WatchResponse> slow = TestServer.await(
-        raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch)
-            .compose(call -> {
-              call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
-                  .setKey(com.google.protobuf.ByteString.copyFromUtf8("big/")).setRangeEnd(
-                      com.google.protobuf.ByteString.copyFromUtf8("big0"))).build());
-              return call.response().map(response -> response.handler(r -> {
-                if (r.getCreated()) {
-                  created.countDown();
-                }
-                r.getEventsList().forEach(e -> {
-                  slowRevisions.add(e.getKv().getModRevision());
-                  allDelivered.countDown();
-                });
-              }));
-            }));
-    assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+    GrpcClientResponse<WatchRequest, WatchResponse> slow = rawWatch(raw, "big/", "big0", slowRevisions,
+        allDelivered);
     slow.pause();
     try (Watch.Watcher w = watch("big/", WatchOption.builder().isPrefix(true).build(), fast)) {
       byte[] value = new byte[64 * 1024];
@@ -284,26 +296,9 @@ class JetcdWatchLeaseTest {
     GrpcClient raw = GrpcClient.client(server.clientVertx(),
         new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
     List<Long> received = Collections.synchronizedList(new ArrayList<>());
-    CountDownLatch created = new CountDownLatch(1);
     int puts = 50;
     CountDownLatch allDelivered = new CountDownLatch(puts);
-    GrpcClientResponse<WatchRequest, WatchResponse> stalled = TestServer.await(
-        raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch)
-            .compose(call -> {
-              call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
-                  .setKey(com.google.protobuf.ByteString.copyFromUtf8("bl/")).setRangeEnd(
-                      com.google.protobuf.ByteString.copyFromUtf8("bl0"))).build());
-              return call.response().map(response -> response.handler(r -> {
-                if (r.getCreated()) {
-                  created.countDown();
-                }
-                r.getEventsList().forEach(e -> {
-                  received.add(e.getKv().getModRevision());
-                  allDelivered.countDown();
-                });
-              }));
-            }));
-    assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+    GrpcClientResponse<WatchRequest, WatchResponse> stalled = rawWatch(raw, "bl/", "bl0", received, allDelivered);
     stalled.pause();
     try {
       byte[] value = new byte[16 * 1024];
