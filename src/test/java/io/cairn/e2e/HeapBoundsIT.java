@@ -10,12 +10,19 @@ import io.cairn.proto.etcd.LeaseRevokeRequest;
 import io.cairn.proto.etcd.PutRequest;
 import io.cairn.proto.etcd.PutResponse;
 import io.cairn.proto.etcd.RangeRequest;
+import io.cairn.proto.v1.Query;
+import io.cairn.proto.v1.QueryRequest;
+import io.cairn.proto.v1.QueryResponse;
+import io.cairn.proto.v1.QueryServiceGrpcClient;
+import io.cairn.proto.v1.SetQuery;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcStatus;
 import org.junit.jupiter.api.Test;
@@ -26,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.cairn.TestServer.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -166,6 +174,71 @@ class HeapBoundsIT {
     } finally {
       grpc.close();
       vertx.close();
+    }
+  }
+
+  /**
+   * An interactive session keeps nothing of the queries it has answered: it joined each write's answer onto the
+   * join of the ones before (so that reads wait for every earlier write), and that chain held every write of the
+   * session, value and all, until it ended; 300 sets of 1 MB in one session ran the heap out.
+   */
+  @Test
+  void aLongInteractiveSessionHoldsNoAnsweredWrites() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    GrpcClient client = GrpcClient.client(vertx);
+    int sets = 300;
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
+      SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
+      byte[] bytes = new byte[VALUE_BYTES];
+      new Random(19).nextBytes(bytes);
+      ByteString value = ByteString.copyFrom(bytes);
+      List<QueryRequest> queries = new ArrayList<>();
+      for (int i = 0; i < sets; i++) {
+        queries.add(QueryRequest.newBuilder().setQuery(Query.newBuilder().setSet(SetQuery.newBuilder()
+            .setCollection("long").setKey(ByteString.copyFromUtf8("k" + i % 10)).setValue(value))).build());
+      }
+      Future<Integer> answered = client.request(address, QueryServiceGrpcClient.ExecuteInteractive)
+          .compose(call -> interactive(call, queries));
+      await(answered.otherwiseEmpty());
+      assertThat(answered.succeeded()).as("%s; the server said:%n%s", answered.cause(), server.text()).isTrue();
+      assertThat(answered.result()).as("sets answered without error").isEqualTo(sets);
+      WebClient web = WebClient.create(vertx);
+      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+    } finally {
+      client.close();
+      vertx.close();
+    }
+  }
+
+  /** Writes {@code queries} as the transport takes them, then half-closes; the number of answers without error. */
+  private static Future<Integer> interactive(GrpcClientRequest<QueryRequest, QueryResponse> call,
+                                             List<QueryRequest> queries) {
+    AtomicInteger ok = new AtomicInteger();
+    Promise<Integer> done = Promise.promise();
+    call.response().onFailure(done::tryFail).onSuccess(response -> {
+      response.handler(answer -> {
+        if (!answer.hasError()) {
+          ok.incrementAndGet();
+        }
+      });
+      response.exceptionHandler(done::tryFail);
+      response.endHandler(v -> done.tryComplete(ok.get()));
+    });
+    writeFrom(call, queries, 0);
+    return done.future();
+  }
+
+  private static void writeFrom(GrpcClientRequest<QueryRequest, QueryResponse> call, List<QueryRequest> queries,
+                                int next) {
+    int i = next;
+    while (i < queries.size() && !call.writeQueueFull()) {
+      call.write(queries.get(i++));
+    }
+    if (i == queries.size()) {
+      call.end();
+    } else {
+      int from = i;
+      call.drainHandler(v -> writeFrom(call, queries, from));
     }
   }
 }

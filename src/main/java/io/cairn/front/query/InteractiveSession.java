@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -37,9 +38,17 @@ final class InteractiveSession {
   private final GrpcServerResponse<QueryRequest, QueryResponse> response;
   private final RpcGuard.Ticket ticket;
   private final ArrayDeque<Future<QueryResponse>> answers = new ArrayDeque<>();
-  /** Completes when the session's latest write has been handed to storage, and when every write is answered. */
+  /** Completes when the session's latest write has been handed to storage. */
   private Future<?> writeDispatched = Future.succeededFuture();
-  private Future<?> writeAnswered = Future.succeededFuture();
+  /**
+   * Writes are numbered as they come, and a read waits until every write before it is answered. Counting instead of
+   * joining each write's answer onto the last join keeps nothing of an answered write: that chain held every write
+   * of a session, value and all, until the session ended.
+   */
+  private long writesIssued;
+  private long writesAnsweredInOrder;
+  private final TreeSet<Long> writesAnsweredEarly = new TreeSet<>();
+  private final ArrayDeque<ReadGate> readGates = new ArrayDeque<>();
   private List<Future<?>> readsSinceWrite = new ArrayList<>();
   private boolean paused;
   private boolean clientDone;
@@ -56,6 +65,9 @@ final class InteractiveSession {
     this.response = request.response();
     this.ticket = ticket;
   }
+
+  /** A read waiting for the writes up to {@code afterWrite} to be answered. */
+  private record ReadGate(long afterWrite, Promise<Void> open) {}
 
   void start() {
     request.handler(this::onQuery);
@@ -82,10 +94,11 @@ final class InteractiveSession {
       });
       writeDispatched = dispatched.future();
       // A write refused at once must not let later reads overtake the earlier writes still running.
-      writeAnswered = Future.join(writeAnswered, answer);
+      long number = ++writesIssued;
+      answer.onComplete(done -> writeAnswered(number));
       readsSinceWrite = new ArrayList<>();
     } else {
-      answer = writeAnswered.transform(ignored -> run(query));
+      answer = writesAnswered(writesIssued).transform(ignored -> run(query));
       if (readsSinceWrite.size() >= 64) {
         readsSinceWrite.removeIf(Future::isComplete);
       }
@@ -99,6 +112,25 @@ final class InteractiveSession {
       request.pause();
     }
     answer.onComplete(done -> flush());
+  }
+
+  private Future<Void> writesAnswered(long upTo) {
+    if (upTo <= writesAnsweredInOrder) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> open = Promise.promise();
+    readGates.add(new ReadGate(upTo, open));
+    return open.future();
+  }
+
+  private void writeAnswered(long number) {
+    writesAnsweredEarly.add(number);
+    while (writesAnsweredEarly.remove(writesAnsweredInOrder + 1)) {
+      writesAnsweredInOrder++;
+    }
+    while (!readGates.isEmpty() && readGates.peek().afterWrite() <= writesAnsweredInOrder) {
+      readGates.poll().open().complete();
+    }
   }
 
   private static boolean writes(QueryRequest query) {
