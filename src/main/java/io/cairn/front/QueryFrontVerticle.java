@@ -40,6 +40,8 @@ public final class QueryFrontVerticle extends AbstractVerticle {
 
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
   private static final int WINDOW = 1 << 20;
+  private static final String INTERACTIVE_PATH =
+      "/" + QueryServiceGrpcService.ExecuteInteractive.fullMethodName();
   private static final String CLIENT_CONNECTION_HANDLER = "cairn-client-connection";
 
   private final CairnConfig config;
@@ -68,6 +70,10 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     Gauge.builder("cairn.rpc.inflight.bytes", guard, RpcGuard::inflightBytes).tag("front", name).baseUnit("bytes")
         .description("bytes of the request messages this front has admitted and not yet answered "
             + "(bounded by front.max-inflight-bytes)")
+        .register(registry);
+    Gauge.builder("cairn.rpc.streams.waiting", guard, RpcGuard::streamsWaiting).tag("front", name)
+        .description("client streams (ExecuteInteractive) not read until front.max-inflight-bytes has room for "
+            + "their next message")
         .register(registry);
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(Message::body)
@@ -118,6 +124,9 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         grpc.handle(request);
       } else if (method.oneRequestMessage()) {
         grpc.handle(guard.budgeted(request, maxMessageSize, method));
+      } else if (request.path().equals(INTERACTIVE_PATH)) {
+        grpc.handle(guard.streamBudget(request, maxMessageSize, method));
+        guard.claimStreamBytes(); // unclaimed when vertx-grpc answered the call itself
       } else {
         HttpServerResponse response = request.response();
         response.endHandler(v -> method.ended(response));

@@ -18,6 +18,7 @@ import io.vertx.grpc.server.StatusException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.HashMap;
@@ -44,11 +45,16 @@ public final class RpcGuard {
   private final Map<String, MethodMeters> meters = new HashMap<>();
   private int inflight;
   private long inflightBytes;
+  private StreamBudget arrivingStream;
+  private final ArrayDeque<StreamBudget> waitingStreams = new ArrayDeque<>();
+  private final Context context;
+  private boolean wakeScheduled;
 
   /** Create it on the event loop that serves the calls it guards. */
   public RpcGuard(Vertx vertx, MeterRegistry registry, int maxPerConnection, int maxPerInstance,
                   long maxBytes) {
     this.deadlines = new Deadlines(vertx);
+    this.context = vertx.getOrCreateContext();
     this.registry = registry;
     this.maxPerConnection = maxPerConnection;
     this.maxPerInstance = maxPerInstance;
@@ -238,6 +244,47 @@ public final class RpcGuard {
   }
 
   /**
+   * A call of {@code method}, whose client sends a stream of messages, each counted under {@code
+   * front.max-inflight-bytes} from the moment its length arrives until its handler gives it back (see {@link
+   * StreamBudget}). Its handler, called as the returned request is handed to vertx-grpc, claims the count with
+   * {@link #claimStreamBytes}.
+   */
+  public HttpServerRequest streamBudget(HttpServerRequest request, long maxMessageSize,
+                                        GrpcServerMetrics.Method method) {
+    StreamBudget budget = new StreamBudget(request, this, maxMessageSize, method);
+    arrivingStream = budget;
+    return budget;
+  }
+
+  /**
+   * The message bytes of the call being handed to its handler right now (vertx-grpc calls the handler at once), or
+   * {@link StreamBytes#NONE} when it has no count.
+   */
+  public StreamBytes claimStreamBytes() {
+    StreamBytes claimed = arrivingStream == null ? StreamBytes.NONE : arrivingStream;
+    arrivingStream = null;
+    return claimed;
+  }
+
+  /** The bytes of a client stream's messages, counted from the moment each one's length arrived. */
+  public interface StreamBytes {
+    StreamBytes NONE = new StreamBytes() {
+      public long take() {
+        return 0;
+      }
+
+      public void release(long bytes) {
+      }
+    };
+
+    /** The size of the next message, in the order they arrived, which its taker now holds until it releases it. */
+    long take();
+
+    /** Gives back bytes taken. */
+    void release(long bytes);
+  }
+
+  /**
    * Counts a request message of {@code size} bytes under {@code front.max-inflight-bytes}; false when it does not
    * fit. One request always fits when nothing else is in flight.
    */
@@ -251,6 +298,32 @@ public final class RpcGuard {
 
   void releaseBytes(long size) {
     inflightBytes -= size;
+    if (!waitingStreams.isEmpty() && !wakeScheduled) {
+      // not from inside the caller, which may be delivering a stream's messages right now
+      wakeScheduled = true;
+      context.runOnContext(v -> wakeStreams());
+    }
+  }
+
+  /** A client stream whose next message did not fit: it is not read until {@link StreamBudget#tryToGoOn} says so. */
+  void waitForBytes(StreamBudget stream) {
+    waitingStreams.add(stream);
+  }
+
+  void stopWaiting(StreamBudget stream) {
+    waitingStreams.remove(stream);
+  }
+
+  private void wakeStreams() {
+    wakeScheduled = false;
+    while (!waitingStreams.isEmpty() && waitingStreams.peek().tryToGoOn()) {
+      waitingStreams.poll();
+    }
+  }
+
+  /** Client streams not read until {@code front.max-inflight-bytes} has room for their next message. */
+  public int streamsWaiting() {
+    return waitingStreams.size();
   }
 
   String bytesRefusal() {

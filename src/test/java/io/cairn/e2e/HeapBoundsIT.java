@@ -14,6 +14,7 @@ import io.cairn.proto.v1.Query;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
+import io.cairn.proto.v1.RangeQuery;
 import io.cairn.proto.v1.SetQuery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -173,6 +174,55 @@ class HeapBoundsIT {
       assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
     } finally {
       grpc.close();
+      vertx.close();
+    }
+  }
+
+  /**
+   * A session pipelines up to {@code stream.interactive-max-inflight} queries, which stay on the heap until
+   * answered: eight sessions of 1 MB sets ran the heap out, each within its own bound. Their messages now count
+   * under {@code front.max-inflight-bytes} too, and a session past it waits (its stream is not read) until answers
+   * give bytes back: every set is answered and stored.
+   */
+  @Test
+  void pipelinedLargeSetsInManySessionsWaitForTheByteBoundInsteadOfRunningTheHeapOut() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<GrpcClient> clients = new ArrayList<>();
+    int sessions = 8;
+    int setsPerSession = 64;
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
+      SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
+      byte[] bytes = new byte[VALUE_BYTES];
+      new Random(17).nextBytes(bytes);
+      ByteString value = ByteString.copyFrom(bytes);
+      List<Future<Integer>> answered = new ArrayList<>();
+      for (int session = 0; session < sessions; session++) {
+        GrpcClient client = GrpcClient.client(vertx);
+        clients.add(client);
+        String prefix = "s" + session + "/";
+        List<QueryRequest> sets = new ArrayList<>();
+        for (int i = 0; i < setsPerSession; i++) {
+          sets.add(QueryRequest.newBuilder().setQuery(Query.newBuilder().setSet(SetQuery.newBuilder()
+              .setCollection("big").setKey(ByteString.copyFromUtf8(prefix + i)).setValue(value))).build());
+        }
+        answered.add(client.request(address, QueryServiceGrpcClient.ExecuteInteractive)
+            .compose(call -> interactive(call, sets)));
+      }
+      await(Future.join(answered).otherwiseEmpty());
+      for (Future<Integer> session : answered) {
+        assertThat(session.succeeded()).as("%s; the server said:%n%s", session.cause(), server.text()).isTrue();
+        assertThat(session.result()).as("sets answered without error").isEqualTo(setsPerSession);
+      }
+      QueryResponse stored = await(QueryServiceGrpcClient.create(clients.get(0), address).executeQuery(
+          QueryRequest.newBuilder().setQuery(Query.newBuilder().setRange(RangeQuery.newBuilder()
+              .setCollection("big").setLimit(1000).setKeysOnly(true))).build()));
+      assertThat(stored.getResult().getRange().getKvsCount()).isEqualTo(sessions * setsPerSession);
+      WebClient web = WebClient.create(vertx);
+      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+    } finally {
+      for (GrpcClient client : clients) {
+        client.close();
+      }
       vertx.close();
     }
   }

@@ -96,29 +96,82 @@ class OverloadTest {
     try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
       HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
           .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
-      PutRequest large = PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("announced"))
-          .setValue(ByteString.copyFrom(new byte[900_000])).build();
-      Buffer body = Buffer.buffer().appendByte((byte) 0).appendInt(large.getSerializedSize())
-          .appendBytes(large.toByteArray());
-      HttpClientRequest partial = TestServer.await(http.request(HttpMethod.POST, server.grpcPort(), "127.0.0.1",
-          "/etcdserverpb.KV/Put"));
-      partial.setChunked(true).putHeader("content-type", "application/grpc").putHeader("te", "trailers");
-      Future<HttpClientResponse> answered = partial.response().compose(r -> r.body().map(b -> r));
-      TestServer.await(partial.write(body.slice(0, 1000)));
-      server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == large.getSerializedSize());
+      PartialPut partial = PartialPut.start(server, http, 900_000);
 
       Reply<?> refused = server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("next"))
           .setValue(ByteString.copyFrom(new byte[200_000])).build());
       assertThat(refused.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
       assertThat(refused.message()).contains("bytes of requests in flight", "front.max-inflight-bytes = 1000000");
 
-      TestServer.await(partial.end(body.slice(1000, body.length())));
-      HttpClientResponse response = TestServer.await(answered);
-      assertThat(response.getTrailer("grpc-status")).isEqualTo("0");
+      assertThat(partial.finish().getTrailer("grpc-status")).isEqualTo("0");
       assertThat(server.call(KVGrpcClient.Range, RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8(
           "announced")).setCountOnly(true).build()).ok().getCount()).isEqualTo(1);
       assertThat(server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == 0)).isZero();
       http.close();
+    }
+  }
+
+  /**
+   * The queries of an interactive session count under the same bound from the moment each one's length arrives
+   * until it is answered. One that does not fit is not refused: the session is not read until the front has room,
+   * and then goes on.
+   */
+  @Test
+  void anInteractiveQueryPastTheByteBoundWaitsForRoomAndIsThenAnswered() throws Exception {
+    try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
+      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      PartialPut partial = PartialPut.start(server, http, 900_000);
+
+      GrpcClient client = server.newClient();
+      Future<List<QueryResponse>> session = client.request(server.grpcAddress(),
+          QueryServiceGrpcClient.ExecuteInteractive).compose(call -> {
+            call.write(request(set("room", "big", "b".repeat(200_000))));
+            call.end();
+            return call.response().compose(response -> response.collect(java.util.stream.Collectors.toList()));
+          });
+      server.awaitMetric("cairn_rpc_streams_waiting", v -> v == 1);
+      assertThat(server.metrics("cairn_interactive_inflight", "cairn_rpc_inflight_bytes"))
+          .as("the query is not read, its length not counted").containsEntry("cairn_interactive_inflight", 0.0)
+          .containsEntry("cairn_rpc_inflight_bytes", (double) partial.size());
+
+      assertThat(partial.finish().getTrailer("grpc-status")).isEqualTo("0");
+      List<QueryResponse> answers = TestServer.await(session);
+      assertThat(answers).hasSize(1);
+      assertThat(answers.get(0).hasError()).as("%s", answers.get(0)).isFalse();
+      assertThat(server.call(QueryServiceGrpcClient.ExecuteQuery, request(get("room", "big"))).ok()
+          .getResult().getGet().getKv().getValue().size()).isEqualTo(200_000);
+      assertThat(server.metrics("cairn_rpc_streams_waiting", "cairn_rpc_inflight_bytes"))
+          .containsEntry("cairn_rpc_streams_waiting", 0.0).containsEntry("cairn_rpc_inflight_bytes", 0.0);
+      client.close();
+      http.close();
+    }
+  }
+
+  /** A put whose length and first 1,000 bytes have been sent, the rest held back until {@link #finish}. */
+  private record PartialPut(HttpClientRequest request, Buffer body, Future<HttpClientResponse> answered) {
+
+    static PartialPut start(TestServer server, HttpClient http, int valueBytes) throws Exception {
+      PutRequest large = PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("announced"))
+          .setValue(ByteString.copyFrom(new byte[valueBytes])).build();
+      Buffer body = Buffer.buffer().appendByte((byte) 0).appendInt(large.getSerializedSize())
+          .appendBytes(large.toByteArray());
+      HttpClientRequest request = TestServer.await(http.request(HttpMethod.POST, server.grpcPort(), "127.0.0.1",
+          "/etcdserverpb.KV/Put"));
+      request.setChunked(true).putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+      Future<HttpClientResponse> answered = request.response().compose(r -> r.body().map(b -> r));
+      TestServer.await(request.write(body.slice(0, 1000)));
+      server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == large.getSerializedSize());
+      return new PartialPut(request, body, answered);
+    }
+
+    long size() {
+      return body.length() - 5;
+    }
+
+    HttpClientResponse finish() throws Exception {
+      TestServer.await(request.end(body.slice(1000, body.length())));
+      return TestServer.await(answered);
     }
   }
 

@@ -24,7 +24,9 @@ import java.util.function.Function;
  * queries before it: a read waits for the session's earlier writes, a write for its earlier reads, while
  * consecutive reads run together and consecutive writes are pipelined to the writer in order. A query counts as
  * in flight from the moment it is read until its answer is handed to the transport; at the bound the session stops
- * reading the client, and it resumes once answers have gone out (which needs the client to take them).
+ * reading the client, and it resumes once answers have gone out (which needs the client to take them). Its bytes
+ * count under {@code front.max-inflight-bytes} until then too (from the moment its length arrived, see {@code
+ * StreamBudget}), which may hold the session's later queries back.
  */
 final class InteractiveSession {
 
@@ -37,7 +39,8 @@ final class InteractiveSession {
   private final GrpcServerRequest<QueryRequest, QueryResponse> request;
   private final GrpcServerResponse<QueryRequest, QueryResponse> response;
   private final RpcGuard.Ticket ticket;
-  private final ArrayDeque<Future<QueryResponse>> answers = new ArrayDeque<>();
+  private final RpcGuard.StreamBytes bytes;
+  private final ArrayDeque<Pending> answers = new ArrayDeque<>();
   /** Completes when the session's latest write has been handed to storage. */
   private Future<?> writeDispatched = Future.succeededFuture();
   /**
@@ -56,7 +59,7 @@ final class InteractiveSession {
 
   InteractiveSession(Function<QueryRequest, Future<QueryResponse>> executor, int maxInflight, StreamMetrics metrics,
                      QueryRpcService.Headers headers, GrpcServerRequest<QueryRequest, QueryResponse> request,
-                     RpcGuard.Ticket ticket) {
+                     RpcGuard.Ticket ticket, RpcGuard.StreamBytes bytes) {
     this.executor = executor;
     this.maxInflight = maxInflight;
     this.metrics = metrics;
@@ -64,7 +67,11 @@ final class InteractiveSession {
     this.request = request;
     this.response = request.response();
     this.ticket = ticket;
+    this.bytes = bytes;
   }
+
+  /** A query's answer to come, and the bytes its message holds until then. */
+  private record Pending(Future<QueryResponse> answer, long bytes) {}
 
   /** A read waiting for the writes up to {@code afterWrite} to be answered. */
   private record ReadGate(long afterWrite, Promise<Void> open) {}
@@ -104,7 +111,7 @@ final class InteractiveSession {
       }
       readsSinceWrite.add(answer);
     }
-    answers.add(answer);
+    answers.add(new Pending(answer, bytes.take()));
     metrics.interactiveInflight.incrementAndGet();
     if (answers.size() >= maxInflight && !paused) {
       paused = true;
@@ -169,12 +176,14 @@ final class InteractiveSession {
       return;
     }
     try {
-      while (!answers.isEmpty() && answers.peek().isComplete()) {
+      while (!answers.isEmpty() && answers.peek().answer().isComplete()) {
         if (response.writeQueueFull()) {
           response.drainHandler(v -> flush());
           return;
         }
-        response.write(answers.poll().result());
+        Pending answered = answers.poll();
+        response.write(answered.answer().result());
+        bytes.release(answered.bytes());
         metrics.interactiveInflight.decrementAndGet();
       }
       if (paused && answers.size() < maxInflight) {

@@ -97,10 +97,11 @@ public final class QueryRpcService implements Service {
       }
     });
     server.callHandler(QueryServiceGrpcService.ExecuteInteractive, request -> {
+      RpcGuard.StreamBytes bytes = guard.claimStreamBytes();
       RpcGuard.Ticket ticket = guard.admit(request);
       if (ticket != null) {
         new InteractiveSession(this::executeInteractive, streams.interactiveMaxInflight(), metrics, headers,
-            request, ticket).start();
+            request, ticket, bytes).start();
       }
     });
     server.callHandler(QueryServiceGrpcService.GetServerInfo,
