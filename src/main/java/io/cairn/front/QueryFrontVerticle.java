@@ -68,8 +68,8 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         .description("requests this front has admitted and not yet answered (bounded by front.max-inflight)")
         .register(registry);
     Gauge.builder("cairn.rpc.inflight.bytes", guard, RpcGuard::inflightBytes).tag("front", name).baseUnit("bytes")
-        .description("bytes of the request messages this front has admitted and not yet answered "
-            + "(bounded by front.max-inflight-bytes)")
+        .description("bytes of the request messages this front has admitted and not yet answered, and of the "
+            + "answers it has not yet sent (bounded by front.max-inflight-bytes)")
         .register(registry);
     Gauge.builder("cairn.rpc.streams.waiting", guard, RpcGuard::streamsWaiting).tag("front", name)
         .description("client streams (ExecuteInteractive) not read until front.max-inflight-bytes has room for "

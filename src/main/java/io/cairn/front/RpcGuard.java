@@ -1,5 +1,6 @@
 package io.cairn.front;
 
+import com.google.protobuf.MessageLite;
 import io.cairn.bus.CairnException;
 import io.cairn.bus.ErrorCode;
 import io.micrometer.core.instrument.Counter;
@@ -27,9 +28,9 @@ import java.util.function.Function;
 
 /**
  * Wraps every unary RPC of one front instance: bounds the requests in flight per connection and per instance, and
- * the bytes of their messages per instance (RESOURCE_EXHAUSTED past any bound), applies the request's deadline,
- * maps failures to gRPC statuses, and records per-method request counts by status and latency histograms. Lives on
- * one event loop: no locking.
+ * the bytes of their messages and answers per instance (RESOURCE_EXHAUSTED past any bound), applies the request's
+ * deadline, maps failures to gRPC statuses, and records per-method request counts by status and latency histograms.
+ * Lives on one event loop: no locking.
  */
 public final class RpcGuard {
 
@@ -45,6 +46,8 @@ public final class RpcGuard {
   private final Map<String, MethodMeters> meters = new HashMap<>();
   private int inflight;
   private long inflightBytes;
+  /** The part of inflightBytes that is answers not yet sent. */
+  private long answerBytes;
   private StreamBudget arrivingStream;
   private final ArrayDeque<StreamBudget> waitingStreams = new ArrayDeque<>();
   private final Context context;
@@ -66,7 +69,7 @@ public final class RpcGuard {
     return inflight;
   }
 
-  /** Bytes of the messages of requests admitted and not yet answered. */
+  /** Bytes of the messages of requests admitted and not yet answered, and of answers not yet sent. */
   public long inflightBytes() {
     return inflightBytes;
   }
@@ -81,8 +84,28 @@ public final class RpcGuard {
     return Math.max(1, Runtime.getRuntime().maxMemory() / 8 / fronts);
   }
 
-  /** What a handler learns about the call besides its message. */
-  public record Call(long timeoutMs) {}
+  /** What a handler learns about the call besides its message, and tells about it. */
+  public static final class Call {
+    private final long timeoutMs;
+    private boolean changesNothing;
+
+    public Call(long timeoutMs) {
+      this.timeoutMs = timeoutMs;
+    }
+
+    /** The effective timeout: the request's own, combined with the gRPC deadline. */
+    public long timeoutMs() {
+      return timeoutMs;
+    }
+
+    /**
+     * Marks the call as a read, which changes nothing: its answer may then be refused past {@code
+     * front.max-inflight-bytes}. An answer to a call that may have changed something always goes out.
+     */
+    public void changesNothing() {
+      changesNothing = true;
+    }
+  }
 
   /**
    * Serves a unary call: {@code handler} gets the request message and the effective timeout ({@code
@@ -113,9 +136,10 @@ public final class RpcGuard {
         timeout = Math.min(timeout, fromDeadline);
       }
       long limit = timeout;
+      Call call = new Call(limit);
       Future<Resp> answer;
       try {
-        answer = handler.apply(message, new Call(limit));
+        answer = handler.apply(message, call);
       } catch (CairnException e) {
         answer = Future.failedFuture(e);
       } catch (RuntimeException e) {
@@ -124,7 +148,7 @@ public final class RpcGuard {
       }
       if (answer.isComplete()) {
         // answered on the spot (an inline read, a refusal): no deadline left to enforce
-        end(request, ticket, answer);
+        end(request, ticket, call, answer);
         return;
       }
       Promise<Resp> outcome = Promise.promise();
@@ -136,7 +160,7 @@ public final class RpcGuard {
           CairnException.from(e).code() == ErrorCode.DEADLINE_EXCEEDED ? deadlineExceeded(limit) : e));
       outcome.future().onComplete(done -> {
         deadline.cancel();
-        end(request, ticket, done);
+        end(request, ticket, call, done);
       });
     });
   }
@@ -147,11 +171,12 @@ public final class RpcGuard {
   }
 
   /** Answers the call, and releases its place in flight whatever writing the answer does. */
-  private static <Req, Resp> void end(GrpcServerRequest<Req, Resp> request, Ticket ticket, AsyncResult<Resp> done) {
+  private <Req, Resp> void end(GrpcServerRequest<Req, Resp> request, Ticket ticket, Call call,
+                               AsyncResult<Resp> done) {
     ErrorCode code = null;
     try {
       if (done.succeeded()) {
-        respond(request, done.result());
+        code = respond(request, call, done.result());
       } else {
         CairnException e = CairnException.from(done.cause());
         code = e.code();
@@ -327,7 +352,7 @@ public final class RpcGuard {
   }
 
   String bytesRefusal() {
-    return "server overloaded: " + inflightBytes + " bytes of requests in flight on this front "
+    return "server overloaded: " + inflightBytes + " bytes of requests and answers in flight on this front "
         + "(front.max-inflight-bytes = " + maxBytes + "); retry with backoff";
   }
 
@@ -364,15 +389,57 @@ public final class RpcGuard {
   }
 
   /** Ends a call with its answer; a call the client already left is ignored. */
-  private static <Req, Resp> void respond(GrpcServerRequest<Req, Resp> request, Resp response) {
+  /**
+   * Sends the answer, counted under {@code front.max-inflight-bytes} until it has gone out: a client that does not
+   * take its answers keeps them on the heap, and 200 concurrent range reads of 10 MB from one such client ran a 512
+   * MiB heap out, each read within {@code storage.max-read-bytes}. Past the bound the answer of a call that changed
+   * nothing is dropped and the call refused (RESOURCE_EXHAUSTED, returned); one always goes out when no other
+   * answer waits.
+   */
+  private <Req, Resp> ErrorCode respond(GrpcServerRequest<Req, Resp> request, Call call, Resp response) {
+    long size = response instanceof MessageLite message ? message.getSerializedSize() : 0;
+    if (!holdAnswer(size, call.changesNothing)) {
+      fail(request, answerRefused(size));
+      return ErrorCode.RESOURCE_EXHAUSTED;
+    }
     try {
-      request.response().end(response);
+      request.response().end(response).onComplete(sent -> answerSent(size));
     } catch (RuntimeException e) {
+      answerSent(size);
       if (!clientLeft(e)) {
         throw e;
       }
       LOG.debug("{}: the client went away before the answer ({})", request.fullMethodName(), e.toString());
     }
+    return null;
+  }
+
+  /**
+   * Counts an answer of {@code size} bytes under {@code front.max-inflight-bytes} until {@link #answerSent}; false,
+   * counting nothing, when it does not fit and {@code refusable} (the call changed nothing). One answer always fits
+   * when no other waits.
+   */
+  public boolean holdAnswer(long size, boolean refusable) {
+    if (refusable && answerBytes > 0 && inflightBytes + size > maxBytes) {
+      return false;
+    }
+    answerBytes += size;
+    inflightBytes += size;
+    return true;
+  }
+
+  /** An answer counted by {@link #holdAnswer} has gone out (or its stream has closed). */
+  public void answerSent(long size) {
+    answerBytes -= size;
+    releaseBytes(size);
+  }
+
+  /** The error for an answer {@link #holdAnswer} did not take. */
+  public CairnException answerRefused(long size) {
+    return new CairnException(ErrorCode.RESOURCE_EXHAUSTED, "server overloaded: answers of " + answerBytes
+        + " bytes on this front wait for their clients to take them, " + inflightBytes + " bytes in flight in all "
+        + "(front.max-inflight-bytes = " + maxBytes + "); this answer of " + size + " bytes was dropped: read "
+        + "answers as they come, read less at once, or retry with backoff");
   }
 
   /** Ends a call with the error's status; a call the client already left is ignored. */

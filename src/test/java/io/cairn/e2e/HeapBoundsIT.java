@@ -10,6 +10,7 @@ import io.cairn.proto.etcd.LeaseRevokeRequest;
 import io.cairn.proto.etcd.PutRequest;
 import io.cairn.proto.etcd.PutResponse;
 import io.cairn.proto.etcd.RangeRequest;
+import io.cairn.proto.etcd.RangeResponse;
 import io.cairn.proto.v1.Query;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
@@ -223,6 +224,49 @@ class HeapBoundsIT {
       for (GrpcClient client : clients) {
         client.close();
       }
+      vertx.close();
+    }
+  }
+
+  /**
+   * Answers count under {@code front.max-inflight-bytes} until they have gone out: 100 concurrent range reads of
+   * 5 MB each, every one within {@code storage.max-read-bytes}, ran the heap out with their answers waiting to be
+   * sent. Past the bound a read's answer is dropped and the read refused; the others are answered whole.
+   */
+  @Test
+  void concurrentLargeReadsAreAnsweredOrRefusedWithinTheHeap() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64 << 20));
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
+      KVGrpcClient kv = KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"));
+      byte[] value = new byte[VALUE_BYTES];
+      new Random(23).nextBytes(value);
+      for (int i = 0; i < 5; i++) {
+        await(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("r/" + i))
+            .setValue(ByteString.copyFrom(value)).build()));
+      }
+      List<Future<RangeResponse>> reads = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        reads.add(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("r/"))
+            .setRangeEnd(ByteString.copyFromUtf8("r0")).build()));
+      }
+      await(Future.join(reads).otherwiseEmpty());
+      long answered = 0;
+      for (Future<RangeResponse> read : reads) {
+        if (read.succeeded()) {
+          answered++;
+          assertThat(read.result().getKvsList()).hasSize(5)
+              .allMatch(kv1 -> kv1.getValue().size() == VALUE_BYTES);
+        } else {
+          assertThat(read.cause()).as("the server said:%n%s", server.text()).isInstanceOf(InvalidStatusException.class);
+          assertThat(((InvalidStatusException) read.cause()).actualStatus()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+        }
+      }
+      assertThat(answered).as("some reads are answered").isPositive();
+      WebClient web = WebClient.create(vertx);
+      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+    } finally {
+      grpc.close();
       vertx.close();
     }
   }

@@ -72,7 +72,7 @@ class OverloadTest {
       List<Reply<QueryResponse>> refused = replies.stream()
           .filter(r -> r.status() == GrpcStatus.RESOURCE_EXHAUSTED).toList();
       assertThat(refused).as("refused past 500 kB of requests in flight").isNotEmpty();
-      assertThat(refused.get(0).message()).contains("bytes of requests in flight", "front.max-inflight-bytes");
+      assertThat(refused.get(0).message()).contains("bytes of requests and answers in flight", "front.max-inflight-bytes");
       assertThat(replies).allMatch(r -> r.status() == GrpcStatus.OK || r.status() == GrpcStatus.RESOURCE_EXHAUSTED)
           .anyMatch(r -> r.status() == GrpcStatus.OK);
       for (int i = 0; i < burst.size(); i++) {
@@ -101,7 +101,7 @@ class OverloadTest {
       Reply<?> refused = server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("next"))
           .setValue(ByteString.copyFrom(new byte[200_000])).build());
       assertThat(refused.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
-      assertThat(refused.message()).contains("bytes of requests in flight", "front.max-inflight-bytes = 1000000");
+      assertThat(refused.message()).contains("bytes of requests and answers in flight", "front.max-inflight-bytes = 1000000");
 
       assertThat(partial.finish().getTrailer("grpc-status")).isEqualTo("0");
       assertThat(server.call(KVGrpcClient.Range, RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8(
@@ -148,17 +148,105 @@ class OverloadTest {
     }
   }
 
+  /**
+   * An answer counts under the same bound until it has been sent: a client that does not read its answers kept
+   * them on the heap, and 200 concurrent range reads of 10 MB from one such client ran a 512 MiB heap out, each
+   * read within {@code storage.max-read-bytes}. Past the bound an answer is refused instead; one always goes out
+   * when no other waits.
+   */
+  @Test
+  void anAnswerCountsAgainstTheByteBoundUntilItsClientHasTakenIt() throws Exception {
+    try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
+      ByteString value = ByteString.copyFrom(new byte[100_000]);
+      for (int i = 0; i < 8; i++) {
+        server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("answer/" + i))
+            .setValue(value).build()).ok();
+      }
+      RangeRequest all = RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("answer/"))
+          .setRangeEnd(ByteString.copyFromUtf8("answer0")).build();
+      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClientRequest unread = post(server, http, "/etcdserverpb.KV/Range");
+      Future<HttpClientResponse> paused = unread.response().map(response -> response.pause());
+      TestServer.await(unread.end(frame(all)));
+      HttpClientResponse waiting = TestServer.await(paused);
+      server.awaitMetric("cairn_rpc_inflight_bytes", v -> v > 800_000);
+
+      Reply<RangeResponse> refused = server.call(KVGrpcClient.Range, all);
+      assertThat(refused.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
+      assertThat(refused.message()).contains("answers", "wait for their clients", "front.max-inflight-bytes = 1000000");
+      assertThat(server.call(KVGrpcClient.Range, all.toBuilder().setKeysOnly(true).build()).ok().getKvsCount())
+          .as("a small answer still fits").isEqualTo(8);
+
+      Future<Buffer> body = waiting.body();
+      server.clientVertx().runOnContext(v -> waiting.resume());
+      assertThat(TestServer.await(body).length()).isGreaterThan(800_000);
+      assertThat(waiting.getTrailer("grpc-status")).isEqualTo("0");
+      server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == 0);
+      HttpClientRequest again = post(server, http, "/etcdserverpb.KV/Range");
+      Future<HttpClientResponse> read = again.response().compose(r -> r.body().map(b -> r));
+      TestServer.await(again.end(frame(all)));
+      assertThat(TestServer.await(read).getTrailer("grpc-status")).as("once the first has gone").isEqualTo("0");
+      http.close();
+    }
+  }
+
+  /** The same for the answers of an interactive session: a read's answer past the bound becomes an error answer. */
+  @Test
+  void anInteractiveReadsAnswerPastTheByteBoundIsRefusedAndTheSessionGoesOn() throws Exception {
+    try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
+      server.call(QueryServiceGrpcClient.ExecuteQuery, request(set("answers", "big", "b".repeat(400_000)))).ok();
+      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClientRequest session = post(server, http, "/cairn.v1.QueryService/ExecuteInteractive");
+      Future<HttpClientResponse> paused = session.response().map(response -> response.pause());
+      Buffer queries = Buffer.buffer();
+      for (int i = 0; i < 3; i++) {
+        QueryRequest get = request(get("answers", "big")).toBuilder().setRequestId("get-" + i).build();
+        queries.appendBuffer(frame(get));
+      }
+      TestServer.await(session.end(queries));
+      HttpClientResponse waiting = TestServer.await(paused);
+      server.awaitMetric("cairn_rpc_inflight_bytes", v -> v > 800_000);
+
+      Future<Buffer> body = waiting.body();
+      server.clientVertx().runOnContext(v -> waiting.resume());
+      Buffer frames = TestServer.await(body);
+      List<QueryResponse> answers = new java.util.ArrayList<>();
+      for (int at = 0; at < frames.length(); at += 5 + frames.getInt(at + 1)) {
+        answers.add(QueryResponse.parseFrom(frames.getBytes(at + 5, at + 5 + frames.getInt(at + 1))));
+      }
+      assertThat(answers).extracting(QueryResponse::getRequestId).containsExactly("get-0", "get-1", "get-2");
+      assertThat(answers.get(0).getResult().getGet().getKv().getValue().size()).isEqualTo(400_000);
+      assertThat(answers.get(1).getResult().getGet().getKv().getValue().size()).isEqualTo(400_000);
+      assertThat(answers.get(2).getError().getStatus()).isEqualTo("RESOURCE_EXHAUSTED");
+      assertThat(answers.get(2).getError().getMessage()).contains("wait for their clients to take them");
+      assertThat(waiting.getTrailer("grpc-status")).isEqualTo("0");
+      server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == 0);
+      http.close();
+    }
+  }
+
+  /** A gRPC call on a plain HTTP/2 request, to send and read its body as the test needs. */
+  private static HttpClientRequest post(TestServer server, HttpClient http, String path) throws Exception {
+    HttpClientRequest request = TestServer.await(http.request(HttpMethod.POST, server.grpcPort(), "127.0.0.1", path));
+    return request.putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+  }
+
+  /** The message with its gRPC prefix: not compressed, then its length. */
+  private static Buffer frame(com.google.protobuf.MessageLite message) {
+    return Buffer.buffer().appendByte((byte) 0).appendInt(message.getSerializedSize())
+        .appendBytes(message.toByteArray());
+  }
+
   /** A put whose length and first 1,000 bytes have been sent, the rest held back until {@link #finish}. */
   private record PartialPut(HttpClientRequest request, Buffer body, Future<HttpClientResponse> answered) {
 
     static PartialPut start(TestServer server, HttpClient http, int valueBytes) throws Exception {
       PutRequest large = PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("announced"))
           .setValue(ByteString.copyFrom(new byte[valueBytes])).build();
-      Buffer body = Buffer.buffer().appendByte((byte) 0).appendInt(large.getSerializedSize())
-          .appendBytes(large.toByteArray());
-      HttpClientRequest request = TestServer.await(http.request(HttpMethod.POST, server.grpcPort(), "127.0.0.1",
-          "/etcdserverpb.KV/Put"));
-      request.setChunked(true).putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+      Buffer body = frame(large);
+      HttpClientRequest request = post(server, http, "/etcdserverpb.KV/Put").setChunked(true);
       Future<HttpClientResponse> answered = request.response().compose(r -> r.body().map(b -> r));
       TestServer.await(request.write(body.slice(0, 1000)));
       server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == large.getSerializedSize());

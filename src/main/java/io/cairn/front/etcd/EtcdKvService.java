@@ -57,6 +57,7 @@ final class EtcdKvService implements Service {
 
   private Future<RangeResponse> range(RangeRequest request, RpcGuard.Call call) {
     ctx.checkSize(request.getSerializedSize());
+    call.changesNothing();
     return storage.read(List.of(convert.range(request)), call.timeoutMs())
         .map(r -> convert.rangeResponse(r.revision(), (KvResult.Ranged) r.results().get(0)));
   }
@@ -80,6 +81,7 @@ final class EtcdKvService implements Service {
       return storage.write(List.of(txn), call.timeoutMs())
           .map(r -> convert.txnResponse(r.revision(), (KvResult.Txn) r.results().get(0)));
     }
+    call.changesNothing();
     return storage.read(List.of(txn), call.timeoutMs())
         .map(r -> convert.txnResponse(r.revision(), (KvResult.Txn) r.results().get(0)));
   }

@@ -40,6 +40,7 @@ final class InteractiveSession {
   private final GrpcServerResponse<QueryRequest, QueryResponse> response;
   private final RpcGuard.Ticket ticket;
   private final RpcGuard.StreamBytes bytes;
+  private final RpcGuard guard;
   private final ArrayDeque<Pending> answers = new ArrayDeque<>();
   /** Completes when the session's latest write has been handed to storage. */
   private Future<?> writeDispatched = Future.succeededFuture();
@@ -59,7 +60,7 @@ final class InteractiveSession {
 
   InteractiveSession(Function<QueryRequest, Future<QueryResponse>> executor, int maxInflight, StreamMetrics metrics,
                      QueryRpcService.Headers headers, GrpcServerRequest<QueryRequest, QueryResponse> request,
-                     RpcGuard.Ticket ticket, RpcGuard.StreamBytes bytes) {
+                     RpcGuard.Ticket ticket, RpcGuard.StreamBytes bytes, RpcGuard guard) {
     this.executor = executor;
     this.maxInflight = maxInflight;
     this.metrics = metrics;
@@ -68,6 +69,7 @@ final class InteractiveSession {
     this.response = request.response();
     this.ticket = ticket;
     this.bytes = bytes;
+    this.guard = guard;
   }
 
   /** A query's answer to come, and the bytes its message holds until then. */
@@ -98,14 +100,14 @@ final class InteractiveSession {
       answer = Future.join(gate).transform(ignored -> {
         dispatched.complete();
         return run(query);
-      });
+      }).map(written -> held(query, written, false));
       writeDispatched = dispatched.future();
       // A write refused at once must not let later reads overtake the earlier writes still running.
       long number = ++writesIssued;
       answer.onComplete(done -> writeAnswered(number));
       readsSinceWrite = new ArrayList<>();
     } else {
-      answer = writesAnswered(writesIssued).transform(ignored -> run(query));
+      answer = writesAnswered(writesIssued).transform(ignored -> run(query)).map(read -> held(query, read, true));
       if (readsSinceWrite.size() >= 64) {
         readsSinceWrite.removeIf(Future::isComplete);
       }
@@ -119,6 +121,23 @@ final class InteractiveSession {
       request.pause();
     }
     answer.onComplete(done -> flush());
+  }
+
+  /**
+   * The answer, counted under {@code front.max-inflight-bytes} until written; a read's answer past the bound is
+   * dropped for an error answer, as a unary read's would be (see {@link RpcGuard#holdAnswer}).
+   */
+  private QueryResponse held(QueryRequest query, QueryResponse answer, boolean refusable) {
+    if (finished) {
+      return answer;
+    }
+    long size = answer.getSerializedSize();
+    if (guard.holdAnswer(size, refusable)) {
+      return answer;
+    }
+    QueryResponse refused = error(query, guard.answerRefused(size));
+    guard.holdAnswer(refused.getSerializedSize(), false);
+    return refused;
   }
 
   private Future<Void> writesAnswered(long upTo) {
@@ -182,7 +201,14 @@ final class InteractiveSession {
           return;
         }
         Pending answered = answers.poll();
-        response.write(answered.answer().result());
+        QueryResponse answer = answered.answer().result();
+        long size = answer.getSerializedSize();
+        try {
+          response.write(answer).onComplete(sent -> guard.answerSent(size));
+        } catch (RuntimeException e) {
+          guard.answerSent(size);
+          throw e;
+        }
         bytes.release(answered.bytes());
         metrics.interactiveInflight.decrementAndGet();
       }
@@ -213,6 +239,11 @@ final class InteractiveSession {
   private void finish(ErrorCode code) {
     finished = true;
     metrics.interactiveInflight.addAndGet(-answers.size());
+    for (Pending unwritten : answers) {
+      if (unwritten.answer().isComplete()) {
+        guard.answerSent(unwritten.answer().result().getSerializedSize());
+      }
+    }
     answers.clear();
     if (paused) {
       paused = false;

@@ -101,7 +101,7 @@ public final class QueryRpcService implements Service {
       RpcGuard.Ticket ticket = guard.admit(request);
       if (ticket != null) {
         new InteractiveSession(this::executeInteractive, streams.interactiveMaxInflight(), metrics, headers,
-            request, ticket, bytes).start();
+            request, ticket, bytes, guard).start();
       }
     });
     server.callHandler(QueryServiceGrpcService.GetServerInfo,
@@ -190,6 +190,7 @@ public final class QueryRpcService implements Service {
     if (writes) {
       return storage.write(ops, call.timeoutMs()).map(r -> new Outcome(r.revision(), r.results()));
     }
+    call.changesNothing();
     return storage.read(ops, call.timeoutMs()).map(r -> new Outcome(r.revision(), r.results()));
   }
 
