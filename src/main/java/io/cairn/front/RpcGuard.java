@@ -388,13 +388,12 @@ public final class RpcGuard {
     record(method, ErrorCode.RESOURCE_EXHAUSTED, start);
   }
 
-  /** Ends a call with its answer; a call the client already left is ignored. */
   /**
-   * Sends the answer, counted under {@code front.max-inflight-bytes} until it has gone out: a client that does not
-   * take its answers keeps them on the heap, and 200 concurrent range reads of 10 MB from one such client ran a 512
-   * MiB heap out, each read within {@code storage.max-read-bytes}. Past the bound the answer of a call that changed
-   * nothing is dropped and the call refused (RESOURCE_EXHAUSTED, returned); one always goes out when no other
-   * answer waits.
+   * Ends a call with its answer (a call the client already left is ignored), counted under {@code
+   * front.max-inflight-bytes} until it has gone out: a client that does not take its answers keeps them on the heap,
+   * and 200 concurrent range reads of 10 MB from one such client ran a 512 MiB heap out, each read within {@code
+   * storage.max-read-bytes}. Past the bound the answer of a call that changed nothing is dropped and the call
+   * refused (RESOURCE_EXHAUSTED, returned); one always goes out when no other answer waits.
    */
   private <Req, Resp> ErrorCode respond(GrpcServerRequest<Req, Resp> request, Call call, Resp response) {
     long size = response instanceof MessageLite message ? message.getSerializedSize() : 0;

@@ -26,7 +26,7 @@ import java.util.function.Function;
  * in flight from the moment it is read until its answer is handed to the transport; at the bound the session stops
  * reading the client, and it resumes once answers have gone out (which needs the client to take them). Its bytes
  * count under {@code front.max-inflight-bytes} until then too (from the moment its length arrived, see {@code
- * StreamBudget}), which may hold the session's later queries back.
+ * StreamBudget}), which may hold the session's later queries back, and so does its answer until written.
  */
 final class InteractiveSession {
 
