@@ -64,12 +64,11 @@ class HeapBoundsIT {
     GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(4 << 20));
     try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
       KVGrpcClient kv = KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"));
-      byte[] value = new byte[VALUE_BYTES];
-      new Random(7).nextBytes(value);
+      ByteString value = randomValue(7);
       for (int prefix = 0; prefix < PREFIXES; prefix++) {
         for (int i = 0; i < VALUES_PER_PREFIX; i++) {
           await(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("d" + prefix + "/" + i))
-              .setValue(ByteString.copyFrom(value)).build()));
+              .setValue(value).build()));
         }
       }
 
@@ -87,8 +86,7 @@ class HeapBoundsIT {
           .isEqualTo(PREFIXES);
       assertThat(await(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("d"))
           .setRangeEnd(ByteString.copyFromUtf8("e")).setCountOnly(true).build())).getCount()).isZero();
-      WebClient web = WebClient.create(vertx);
-      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+      assertStillReady(vertx, server);
     } finally {
       grpc.close();
       vertx.close();
@@ -106,9 +104,7 @@ class HeapBoundsIT {
     List<GrpcClient> clients = new ArrayList<>();
     try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
       SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
-      byte[] bytes = new byte[VALUE_BYTES];
-      new Random(11).nextBytes(bytes);
-      ByteString value = ByteString.copyFrom(bytes);
+      ByteString value = randomValue(11);
       List<Future<PutResponse>> puts = new ArrayList<>();
       for (int connection = 0; connection < 16; connection++) {
         GrpcClient client = GrpcClient.client(vertx);
@@ -135,8 +131,7 @@ class HeapBoundsIT {
       assertThat(await(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("p/"))
           .setRangeEnd(ByteString.copyFromUtf8("p0")).setCountOnly(true).build())).getCount())
           .as("exactly the acknowledged puts are stored").isEqualTo(stored);
-      WebClient web = WebClient.create(vertx);
-      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+      assertStillReady(vertx, server);
     } finally {
       for (GrpcClient client : clients) {
         client.close();
@@ -159,9 +154,7 @@ class HeapBoundsIT {
       KVGrpcClient kv = KVGrpcClient.create(grpc, address);
       LeaseGrpcClient leases = LeaseGrpcClient.create(grpc, address);
       long lease = await(leases.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(600).build())).getID();
-      byte[] bytes = new byte[VALUE_BYTES];
-      new Random(13).nextBytes(bytes);
-      ByteString value = ByteString.copyFrom(bytes);
+      ByteString value = randomValue(13);
       int keys = 150;
       for (int i = 0; i < keys; i++) {
         await(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("l/" + i)).setValue(value)
@@ -171,8 +164,7 @@ class HeapBoundsIT {
       assertThat(await(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("l/"))
           .setRangeEnd(ByteString.copyFromUtf8("l0")).setCountOnly(true).build())).getCount())
           .as("the server said:%n%s", server.text()).isZero();
-      WebClient web = WebClient.create(vertx);
-      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+      assertStillReady(vertx, server);
     } finally {
       grpc.close();
       vertx.close();
@@ -193,9 +185,7 @@ class HeapBoundsIT {
     int setsPerSession = 64;
     try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
       SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
-      byte[] bytes = new byte[VALUE_BYTES];
-      new Random(17).nextBytes(bytes);
-      ByteString value = ByteString.copyFrom(bytes);
+      ByteString value = randomValue(17);
       List<Future<Integer>> answered = new ArrayList<>();
       for (int session = 0; session < sessions; session++) {
         GrpcClient client = GrpcClient.client(vertx);
@@ -218,8 +208,7 @@ class HeapBoundsIT {
           QueryRequest.newBuilder().setQuery(Query.newBuilder().setRange(RangeQuery.newBuilder()
               .setCollection("big").setLimit(1000).setKeysOnly(true))).build()));
       assertThat(stored.getResult().getRange().getKvsCount()).isEqualTo(sessions * setsPerSession);
-      WebClient web = WebClient.create(vertx);
-      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+      assertStillReady(vertx, server);
     } finally {
       for (GrpcClient client : clients) {
         client.close();
@@ -239,11 +228,10 @@ class HeapBoundsIT {
     GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64 << 20));
     try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
       KVGrpcClient kv = KVGrpcClient.create(grpc, SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"));
-      byte[] value = new byte[VALUE_BYTES];
-      new Random(23).nextBytes(value);
+      ByteString value = randomValue(23);
       for (int i = 0; i < 5; i++) {
         await(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("r/" + i))
-            .setValue(ByteString.copyFrom(value)).build()));
+            .setValue(value).build()));
       }
       List<Future<RangeResponse>> reads = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
@@ -263,8 +251,7 @@ class HeapBoundsIT {
         }
       }
       assertThat(answered).as("some reads are answered").isPositive();
-      WebClient web = WebClient.create(vertx);
-      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+      assertStillReady(vertx, server);
     } finally {
       grpc.close();
       vertx.close();
@@ -283,9 +270,7 @@ class HeapBoundsIT {
     int sets = 300;
     try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
       SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
-      byte[] bytes = new byte[VALUE_BYTES];
-      new Random(19).nextBytes(bytes);
-      ByteString value = ByteString.copyFrom(bytes);
+      ByteString value = randomValue(19);
       List<QueryRequest> queries = new ArrayList<>();
       for (int i = 0; i < sets; i++) {
         queries.add(QueryRequest.newBuilder().setQuery(Query.newBuilder().setSet(SetQuery.newBuilder()
@@ -296,12 +281,24 @@ class HeapBoundsIT {
       await(answered.otherwiseEmpty());
       assertThat(answered.succeeded()).as("%s; the server said:%n%s", answered.cause(), server.text()).isTrue();
       assertThat(answered.result()).as("sets answered without error").isEqualTo(sets);
-      WebClient web = WebClient.create(vertx);
-      assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
+      assertStillReady(vertx, server);
     } finally {
       client.close();
       vertx.close();
     }
+  }
+
+  /** A value of VALUE_BYTES random bytes (incompressible, as RocksDB would otherwise shrink it). */
+  private static ByteString randomValue(long seed) {
+    byte[] bytes = new byte[VALUE_BYTES];
+    new Random(seed).nextBytes(bytes);
+    return ByteString.copyFrom(bytes);
+  }
+
+  /** The server is still up and ready. */
+  private static void assertStillReady(Vertx vertx, CairnProcess server) throws Exception {
+    WebClient web = WebClient.create(vertx);
+    assertThat(await(web.get(server.httpPort(), "127.0.0.1", "/readyz").send()).statusCode()).isEqualTo(200);
   }
 
   /** Writes {@code queries} as the transport takes them, then half-closes; the number of answers without error. */

@@ -94,8 +94,7 @@ class OverloadTest {
   @Test
   void aRequestCountsAgainstTheByteBoundFromTheMomentItsLengthArrives() throws Exception {
     try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
-      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
-          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClient http = http2(server);
       PartialPut partial = PartialPut.start(server, http, 900_000);
 
       Reply<?> refused = server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("next"))
@@ -119,8 +118,7 @@ class OverloadTest {
   @Test
   void anInteractiveQueryPastTheByteBoundWaitsForRoomAndIsThenAnswered() throws Exception {
     try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
-      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
-          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClient http = http2(server);
       PartialPut partial = PartialPut.start(server, http, 900_000);
 
       GrpcClient client = server.newClient();
@@ -164,8 +162,7 @@ class OverloadTest {
       }
       RangeRequest all = RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("answer/"))
           .setRangeEnd(ByteString.copyFromUtf8("answer0")).build();
-      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
-          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClient http = http2(server);
       HttpClientRequest unread = post(server, http, "/etcdserverpb.KV/Range");
       Future<HttpClientResponse> paused = unread.response().map(response -> response.pause());
       TestServer.await(unread.end(frame(all)));
@@ -196,8 +193,7 @@ class OverloadTest {
   void anInteractiveReadsAnswerPastTheByteBoundIsRefusedAndTheSessionGoesOn() throws Exception {
     try (TestServer server = TestServer.start("front.instances=1", "front.max-inflight-bytes=1000000")) {
       server.call(QueryServiceGrpcClient.ExecuteQuery, request(set("answers", "big", "b".repeat(400_000)))).ok();
-      HttpClient http = server.clientVertx().createHttpClient(new HttpClientOptions()
-          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClient http = http2(server);
       HttpClientRequest session = post(server, http, "/cairn.v1.QueryService/ExecuteInteractive");
       Future<HttpClientResponse> paused = session.response().map(response -> response.pause());
       Buffer queries = Buffer.buffer();
@@ -225,6 +221,12 @@ class OverloadTest {
       server.awaitMetric("cairn_rpc_inflight_bytes", v -> v == 0);
       http.close();
     }
+  }
+
+  /** A plain HTTP/2 client (prior knowledge, no upgrade), to send and read gRPC bodies as a test needs. */
+  private static HttpClient http2(TestServer server) {
+    return server.clientVertx().createHttpClient(new HttpClientOptions()
+        .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
   }
 
   /** A gRPC call on a plain HTTP/2 request, to send and read its body as the test needs. */
