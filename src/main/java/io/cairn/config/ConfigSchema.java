@@ -38,8 +38,9 @@ public final class ConfigSchema {
       new ConfigKey("front.max-inflight-bytes", LONG, () -> 0L, 0, 1L << 50, List.of(),
           "bytes of request messages one front instance may have in flight, counted from the moment each one's "
               + "length arrives, and of answers not yet sent; more are refused with RESOURCE_EXHAUSTED (an "
-              + "interactive session's next query waits, its stream not read, instead; a write's answer always goes "
-              + "out). 0: an eighth of the maximum heap, shared out between the instances"),
+              + "interactive session's next query waits, its stream not read, and a read whose answer does not fit "
+              + "runs again later, instead; a write's answer always goes out). 0: an eighth of the maximum heap, "
+              + "shared out between the instances"),
       new ConfigKey("storage.max-read-bytes", LONG, () -> 0L, 0, 1L << 50, List.of(),
           "most bytes of keys and values one read may gather (an etcd Range, a native range or filter), or one "
               + "write's deletes remove or updates change; more is refused with RESOURCE_EXHAUSTED. A group commit "

@@ -71,6 +71,9 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         .description("bytes of the request messages this front has admitted and not yet answered, and of the "
             + "answers it has not yet sent (bounded by front.max-inflight-bytes)")
         .register(registry);
+    Gauge.builder("cairn.rpc.reads.waiting", guard, RpcGuard::readsWaiting).tag("front", name)
+        .description("reads whose answer did not fit under front.max-inflight-bytes, waiting to run again")
+        .register(registry);
     Gauge.builder("cairn.rpc.streams.waiting", guard, RpcGuard::streamsWaiting).tag("front", name)
         .description("client streams (ExecuteInteractive) not read until front.max-inflight-bytes has room for "
             + "their next message")

@@ -50,6 +50,9 @@ public final class RpcGuard {
   private long answerBytes;
   private StreamBudget arrivingStream;
   private final ArrayDeque<StreamBudget> waitingStreams = new ArrayDeque<>();
+  /** Reads whose answer did not fit, to run again; and the room promised to those running again. */
+  private final ArrayDeque<UnaryCall<?, ?>> readsWaiting = new ArrayDeque<>();
+  private long readRoomPromised;
   private final Context context;
   private boolean wakeScheduled;
 
@@ -99,8 +102,9 @@ public final class RpcGuard {
     }
 
     /**
-     * Marks the call as a read, which changes nothing: its answer may then be refused past {@code
-     * front.max-inflight-bytes}. An answer to a call that may have changed something always goes out.
+     * Marks the call as a read, which changes nothing: an answer of it that does not fit under {@code
+     * front.max-inflight-bytes} is dropped, and the read runs again once there is room. An answer to a call that may
+     * have changed something always goes out.
      */
     public void changesNothing() {
       changesNothing = true;
@@ -135,34 +139,125 @@ public final class RpcGuard {
       if (fromDeadline > 0) {
         timeout = Math.min(timeout, fromDeadline);
       }
-      long limit = timeout;
-      Call call = new Call(limit);
+      new UnaryCall<>(request, ticket, message, handler, timeout).run();
+    });
+  }
+
+  /**
+   * One unary call being served. A read whose answer did not fit under {@code front.max-inflight-bytes} is run
+   * again, not refused, once answers have gone out and its last answer's size fits (first come first served), within
+   * the call's deadline.
+   */
+  private final class UnaryCall<Req, Resp> {
+    private final GrpcServerRequest<Req, Resp> request;
+    private final Ticket ticket;
+    private final Req message;
+    private final java.util.function.BiFunction<Req, Call, Future<Resp>> handler;
+    private final long limitMs;
+    /** The size of the last answer that did not fit; counted in readRoomPromised while the read runs again. */
+    private long promised;
+    private boolean runAgain;
+    private Deadlines.Deadline waitingUntil;
+
+    UnaryCall(GrpcServerRequest<Req, Resp> request, Ticket ticket, Req message,
+              java.util.function.BiFunction<Req, Call, Future<Resp>> handler, long limitMs) {
+      this.request = request;
+      this.ticket = ticket;
+      this.message = message;
+      this.handler = handler;
+      this.limitMs = limitMs;
+    }
+
+    /** What is left of the call's time limit, counted from its admission (the first run reads no clock). */
+    private long remainingMs() {
+      return runAgain ? limitMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ticket.start) : limitMs;
+    }
+
+    void run() {
+      long remainingMs = remainingMs();
+      if (remainingMs <= 0) {
+        answered(new Call(0), Future.failedFuture(deadlineExceeded(limitMs)));
+        return;
+      }
+      Call call = new Call(remainingMs);
       Future<Resp> answer;
       try {
         answer = handler.apply(message, call);
       } catch (CairnException e) {
         answer = Future.failedFuture(e);
       } catch (RuntimeException e) {
-        LOG.error("{} failed", method, e);
+        LOG.error("{} failed", ticket.method, e);
         answer = Future.failedFuture(CairnException.from(e));
       }
       if (answer.isComplete()) {
         // answered on the spot (an inline read, a refusal): no deadline left to enforce
-        end(request, ticket, call, answer);
+        answered(call, answer);
         return;
       }
       Promise<Resp> outcome = Promise.promise();
       Context context = Vertx.currentContext();
-      Deadlines.Deadline deadline = deadlines.arm(limit,
-          () -> context.runOnContext(v -> outcome.tryFail(deadlineExceeded(limit))));
+      Deadlines.Deadline deadline = deadlines.arm(remainingMs,
+          () -> context.runOnContext(v -> outcome.tryFail(deadlineExceeded(limitMs))));
       // The storage request, sent first with the same limit, may time out a moment before the timer fires.
       answer.onComplete(outcome::tryComplete, e -> outcome.tryFail(
-          CairnException.from(e).code() == ErrorCode.DEADLINE_EXCEEDED ? deadlineExceeded(limit) : e));
+          CairnException.from(e).code() == ErrorCode.DEADLINE_EXCEEDED ? deadlineExceeded(limitMs) : e));
       outcome.future().onComplete(done -> {
         deadline.cancel();
-        end(request, ticket, call, done);
+        answered(call, done);
       });
-    });
+    }
+
+    private void answered(Call call, AsyncResult<Resp> done) {
+      readRoomPromised -= promised;
+      promised = 0;
+      if (done.succeeded() && call.changesNothing) {
+        long size = sizeOf(done.result());
+        if (!answerFits(size)) {
+          waitForRoom(size);
+          return;
+        }
+      }
+      end(request, ticket, done);
+    }
+
+    /** The answer is dropped; the read runs again once an answer of its size fits. */
+    private void waitForRoom(long size) {
+      promised = size;
+      runAgain = true;
+      long remainingMs = remainingMs();
+      Context context = Vertx.currentContext();
+      waitingUntil = deadlines.arm(Math.max(remainingMs, 0), () -> context.runOnContext(v -> {
+        if (readsWaiting.remove(this)) {
+          promised = 0;
+          end(request, ticket, Future.failedFuture(new CairnException(ErrorCode.DEADLINE_EXCEEDED, "the read "
+              + "exceeded its deadline of " + limitMs + " ms while its answer of " + size + " bytes waited for room "
+              + "under front.max-inflight-bytes = " + maxBytes + " (" + answerBytes + " bytes of answers wait "
+              + "for their clients to take them); read answers as they come, or read less at once")));
+        }
+      }));
+      readsWaiting.add(this);
+    }
+
+    /** Whether the read may run again now; if so it does, its answer's last size promised until it returns. */
+    boolean tryAgain() {
+      boolean nothingWaits = answerBytes == 0 && readRoomPromised == 0;
+      if (!nothingWaits && inflightBytes + readRoomPromised + promised > maxBytes) {
+        return false;
+      }
+      waitingUntil.cancel();
+      readRoomPromised += promised;
+      run();
+      return true;
+    }
+  }
+
+  private static long sizeOf(Object answer) {
+    return answer instanceof MessageLite message ? message.getSerializedSize() : 0;
+  }
+
+  /** Whether a read's answer of {@code size} bytes fits: one always does when no other answer waits. */
+  private boolean answerFits(long size) {
+    return answerBytes == 0 || inflightBytes + readRoomPromised + size <= maxBytes;
   }
 
   private static CairnException deadlineExceeded(long limitMs) {
@@ -171,12 +266,11 @@ public final class RpcGuard {
   }
 
   /** Answers the call, and releases its place in flight whatever writing the answer does. */
-  private <Req, Resp> void end(GrpcServerRequest<Req, Resp> request, Ticket ticket, Call call,
-                               AsyncResult<Resp> done) {
+  private <Req, Resp> void end(GrpcServerRequest<Req, Resp> request, Ticket ticket, AsyncResult<Resp> done) {
     ErrorCode code = null;
     try {
       if (done.succeeded()) {
-        code = respond(request, call, done.result());
+        respond(request, done.result());
       } else {
         CairnException e = CairnException.from(done.cause());
         code = e.code();
@@ -323,10 +417,10 @@ public final class RpcGuard {
 
   void releaseBytes(long size) {
     inflightBytes -= size;
-    if (!waitingStreams.isEmpty() && !wakeScheduled) {
+    if ((!waitingStreams.isEmpty() || !readsWaiting.isEmpty()) && !wakeScheduled) {
       // not from inside the caller, which may be delivering a stream's messages right now
       wakeScheduled = true;
-      context.runOnContext(v -> wakeStreams());
+      context.runOnContext(v -> wakeWaiting());
     }
   }
 
@@ -339,11 +433,20 @@ public final class RpcGuard {
     waitingStreams.remove(stream);
   }
 
-  private void wakeStreams() {
+  /** Reads and client streams waiting for room go on, each kind first come first served, while they fit. */
+  private void wakeWaiting() {
     wakeScheduled = false;
+    while (!readsWaiting.isEmpty() && readsWaiting.peek().tryAgain()) {
+      readsWaiting.poll();
+    }
     while (!waitingStreams.isEmpty() && waitingStreams.peek().tryToGoOn()) {
       waitingStreams.poll();
     }
+  }
+
+  /** Reads whose answer did not fit under {@code front.max-inflight-bytes}, waiting to run again. */
+  public int readsWaiting() {
+    return readsWaiting.size();
   }
 
   /** Client streams not read until {@code front.max-inflight-bytes} has room for their next message. */
@@ -392,15 +495,12 @@ public final class RpcGuard {
    * Ends a call with its answer (a call the client already left is ignored), counted under {@code
    * front.max-inflight-bytes} until it has gone out: a client that does not take its answers keeps them on the heap,
    * and 200 concurrent range reads of 10 MB from one such client ran a 512 MiB heap out, each read within {@code
-   * storage.max-read-bytes}. Past the bound the answer of a call that changed nothing is dropped and the call
-   * refused (RESOURCE_EXHAUSTED, returned); one always goes out when no other answer waits.
+   * storage.max-read-bytes}. A read's answer that does not fit never gets here: the read runs again later
+   * ({@link UnaryCall}).
    */
-  private <Req, Resp> ErrorCode respond(GrpcServerRequest<Req, Resp> request, Call call, Resp response) {
-    long size = response instanceof MessageLite message ? message.getSerializedSize() : 0;
-    if (!holdAnswer(size, call.changesNothing)) {
-      fail(request, answerRefused(size));
-      return ErrorCode.RESOURCE_EXHAUSTED;
-    }
+  private <Req, Resp> void respond(GrpcServerRequest<Req, Resp> request, Resp response) {
+    long size = sizeOf(response);
+    holdAnswer(size, false);
     try {
       request.response().end(response).onComplete(sent -> answerSent(size));
     } catch (RuntimeException e) {
@@ -410,7 +510,6 @@ public final class RpcGuard {
       }
       LOG.debug("{}: the client went away before the answer ({})", request.fullMethodName(), e.toString());
     }
-    return null;
   }
 
   /**

@@ -220,10 +220,10 @@ class HeapBoundsIT {
   /**
    * Answers count under {@code front.max-inflight-bytes} until they have gone out: 100 concurrent range reads of
    * 5 MB each, every one within {@code storage.max-read-bytes}, ran the heap out with their answers waiting to be
-   * sent. Past the bound a read's answer is dropped and the read refused; the others are answered whole.
+   * sent. Past the bound a read's answer is dropped and the read runs again once there is room: all are answered.
    */
   @Test
-  void concurrentLargeReadsAreAnsweredOrRefusedWithinTheHeap() throws Exception {
+  void concurrentLargeReadsAreAllAnsweredWithinTheHeap() throws Exception {
     Vertx vertx = Vertx.vertx();
     GrpcClient grpc = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64 << 20));
     try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
@@ -239,18 +239,10 @@ class HeapBoundsIT {
             .setRangeEnd(ByteString.copyFromUtf8("r0")).build()));
       }
       await(Future.join(reads).otherwiseEmpty());
-      long answered = 0;
       for (Future<RangeResponse> read : reads) {
-        if (read.succeeded()) {
-          answered++;
-          assertThat(read.result().getKvsList()).hasSize(5)
-              .allMatch(kv1 -> kv1.getValue().size() == VALUE_BYTES);
-        } else {
-          assertThat(read.cause()).as("the server said:%n%s", server.text()).isInstanceOf(InvalidStatusException.class);
-          assertThat(((InvalidStatusException) read.cause()).actualStatus()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
-        }
+        assertThat(read.succeeded()).as("%s; the server said:%n%s", read.cause(), server.text()).isTrue();
+        assertThat(read.result().getKvsList()).hasSize(5).allMatch(kv1 -> kv1.getValue().size() == VALUE_BYTES);
       }
-      assertThat(answered).as("some reads are answered").isPositive();
       assertStillReady(vertx, server);
     } finally {
       grpc.close();
