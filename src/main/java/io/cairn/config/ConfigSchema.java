@@ -44,7 +44,8 @@ public final class ConfigSchema {
       new ConfigKey("storage.max-read-bytes", LONG, () -> 0L, 0, 1L << 50, List.of(),
           "most bytes of keys and values one read may gather (an etcd Range, a native range or filter), or one "
               + "write's deletes remove or updates change; more is refused with RESOURCE_EXHAUSTED. A group commit "
-              + "whose requests' events hold more takes no more requests. 0: a sixteenth of the maximum heap"),
+              + "whose requests' events hold more takes no more requests, nor a batch of reads whose answers do. 0: a "
+              + "sixteenth of the maximum heap"),
       key("storage.data-dir", STRING, "./cairn-data", "directory holding the database and the member identity"),
       new ConfigKey("storage.readers", INT, CORES, 1, 256, List.of(),
           "storage reader verticles serving reads in parallel (default: number of cores)"),

@@ -160,7 +160,10 @@ public final class StorageClient {
               continue;
             }
             Object outcome = outcomes.apply(ar.result()).get(i);
-            if (outcome instanceof Throwable failure) {
+            if (outcome == ReadBatchReply.RUN_AGAIN) {
+              Pending<R> again = sent.get(i);
+              add(again.ops(), again.timeoutMs()).onComplete(reply);
+            } else if (outcome instanceof Throwable failure) {
               reply.fail(failure);
             } else {
               reply.complete((R) outcome);

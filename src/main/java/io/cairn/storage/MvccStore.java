@@ -10,8 +10,10 @@ import io.cairn.bus.Event;
 import io.cairn.bus.InlineReads;
 import io.cairn.bus.StoreExport;
 import io.cairn.bus.KvOp;
+import io.cairn.bus.KeyValue;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.MvccErrors;
+import io.cairn.bus.ReadBatchReply;
 import io.cairn.bus.ReadReply;
 import io.cairn.bus.WriteReply;
 import io.cairn.config.CairnConfig;
@@ -299,9 +301,17 @@ public final class MvccStore implements AutoCloseable {
     try {
       return viewOpen(view -> {
         List<Object> outcomes = new ArrayList<>(requests.size());
+        // Each read is bounded alone; together, up to 256 of them held their answers until the last was read.
+        long held = 0;
         for (List<KvOp> ops : requests) {
+          if (held > maxReadBytes) {
+            outcomes.add(ReadBatchReply.RUN_AGAIN);
+            continue;
+          }
           try {
-            outcomes.add(evaluateAll(view, ops));
+            ReadReply reply = evaluateAll(view, ops);
+            held += heldBytes(reply.results());
+            outcomes.add(reply);
           } catch (CairnException e) {
             outcomes.add(e);
           }
@@ -311,6 +321,23 @@ public final class MvccStore implements AutoCloseable {
     } finally {
       lifecycle.readLock().unlock();
     }
+  }
+
+  /** The bytes of keys and values that results hold. */
+  private static long heldBytes(List<KvResult> results) {
+    long bytes = 0;
+    for (KvResult result : results) {
+      if (result instanceof KvResult.Got got && got.kv() != null) {
+        bytes += got.kv().key().length + got.kv().value().length;
+      } else if (result instanceof KvResult.Ranged ranged) {
+        for (KeyValue kv : ranged.kvs()) {
+          bytes += kv.key().length + kv.value().length;
+        }
+      } else if (result instanceof KvResult.Txn txn) {
+        bytes += heldBytes(txn.results());
+      }
+    }
+    return bytes;
   }
 
   private static ReadReply evaluateAll(StoreView view, List<KvOp> ops) throws RocksDBException {

@@ -93,9 +93,12 @@ final class CairnProcess implements AutoCloseable {
   }
 
   /** Starts a server through the launch script {@code bin/cairn}, with more environment, on free ports. */
-  static CairnProcess startWithLaunchScript(Map<String, String> environment, Path dataDir) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder("bin/cairn", "start", "--data-dir", dataDir.toString(),
-        "--grpc-port", "0", "--http-port", "0").redirectErrorStream(true);
+  static CairnProcess startWithLaunchScript(Map<String, String> environment, Path dataDir, String... extra)
+      throws Exception {
+    List<String> command = new ArrayList<>(List.of("bin/cairn", "start", "--data-dir", dataDir.toString(),
+        "--grpc-port", "0", "--http-port", "0"));
+    command.addAll(List.of(extra));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("CAIRN_JAR", jar().toString());
     builder.environment().putAll(environment);
     CairnProcess p = new CairnProcess(builder.start());

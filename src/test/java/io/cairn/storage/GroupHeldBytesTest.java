@@ -2,6 +2,8 @@ package io.cairn.storage;
 
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
+import io.cairn.bus.ReadBatchReply;
+import io.cairn.bus.ReadReply;
 import io.cairn.bus.WriteReply;
 import io.cairn.config.CairnConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -69,6 +71,30 @@ class GroupHeldBytesTest {
       assertThat(((KvResult.Deleted) ((WriteReply) outcome).results().get(0)).count()).isEqualTo(2);
     }
     assertThat(store.revision()).isEqualTo(before + 4);
+  }
+
+  /**
+   * A batch of reads answers them together: it stops running them once the answers it holds pass the bound, and
+   * marks the rest to be sent again. Up to 256 reads, each within the bound, held every answer until the last.
+   */
+  @Test
+  void aReadBatchRunsNoMoreReadsOnceItsAnswersHoldMoreThanTheBound() throws Exception {
+    List<List<KvOp>> puts = new ArrayList<>();
+    List<List<KvOp>> gets = new ArrayList<>();
+    for (int key = 0; key < 5; key++) {
+      puts.add(List.of(new KvOp.Put(bytes("r/" + key), new byte[VALUE], 0, false, false, false)));
+      gets.add(List.of(new KvOp.Get(bytes("r/" + key))));
+    }
+    store.apply(puts.subList(0, 3));
+    store.apply(puts.subList(3, 5));
+    // 20 KB answers against a 64 KB bound: four run (the fourth starts at 60 KB), the fifth is left to send again
+    List<Object> outcomes = store.readBatch(gets);
+    assertThat(outcomes).hasSize(5);
+    for (int i = 0; i < 4; i++) {
+      assertThat(((KvResult.Got) ((ReadReply) outcomes.get(i)).results().get(0)).kv().value()).hasSize(VALUE);
+    }
+    assertThat(outcomes.get(4)).isSameAs(ReadBatchReply.RUN_AGAIN);
+    assertThat(store.readBatch(gets.subList(4, 5)).get(0)).isInstanceOf(ReadReply.class);
   }
 
   @Test
