@@ -6,8 +6,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.internal.http.HttpServerRequestInternal;
-import io.vertx.core.internal.http.HttpServerRequestWrapper;
 
 /**
  * A call with one request message, as vertx-grpc reads it, counted under {@code front.max-inflight-bytes} from the
@@ -16,38 +14,15 @@ import io.vertx.core.internal.http.HttpServerRequestWrapper;
  * 512 MiB heap out before any was complete. Past the bound the call is answered RESOURCE_EXHAUSTED at once and the
  * rest of its body is dropped as it arrives. The bytes are given back when the response ends.
  */
-final class BudgetedRequest extends HttpServerRequestWrapper implements Handler<Void> {
+final class BudgetedRequest extends CountedRequest {
 
-  /** The gRPC message prefix: a compression flag, then the message length in 4 bytes, big-endian. */
-  private static final int PREFIX_BYTES = 5;
-
-  private final RpcGuard guard;
-  private final long maxMessageSize;
-  private final GrpcServerMetrics.Method method;
   private int prefixSeen;
   private long announced;
-  private long held;
   private boolean refused;
   private Handler<Throwable> exceptionHandler;
 
-  /**
-   * {@code maxMessageSize}: the transport's own bound; vertx-grpc refuses longer messages without buffering them.
-   * It becomes the response's end handler, which counts the call as {@code method}'s and gives its bytes back.
-   */
   BudgetedRequest(HttpServerRequest request, RpcGuard guard, long maxMessageSize, GrpcServerMetrics.Method method) {
-    super((HttpServerRequestInternal) request);
-    this.guard = guard;
-    this.maxMessageSize = maxMessageSize;
-    this.method = method;
-    request.response().endHandler(this);
-  }
-
-  /** The response ended (or its stream closed first). */
-  @Override
-  public void handle(Void ended) {
-    method.ended(delegate.response());
-    guard.releaseBytes(held);
-    held = 0;
+    super(request, guard, maxMessageSize, method);
   }
 
   @Override

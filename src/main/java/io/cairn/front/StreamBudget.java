@@ -3,8 +3,6 @@ package io.cairn.front;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.internal.http.HttpServerRequestInternal;
-import io.vertx.core.internal.http.HttpServerRequestWrapper;
 
 import java.util.ArrayDeque;
 
@@ -20,13 +18,8 @@ import java.util.ArrayDeque;
  * go on in the order they began to wait ({@link RpcGuard#releaseBytes}). A stream is never refused for bytes: what
  * it waits for is answers, of its own or of other calls, and a unary call past the bound is refused instead.
  */
-final class StreamBudget extends HttpServerRequestWrapper implements Handler<Void>, RpcGuard.StreamBytes {
+final class StreamBudget extends CountedRequest implements RpcGuard.StreamBytes {
 
-  private static final int PREFIX_BYTES = 5;
-
-  private final RpcGuard guard;
-  private final long maxMessageSize;
-  private final GrpcServerMetrics.Method method;
   /** The sizes of the messages counted and not yet taken, in the order they arrived. */
   private final ArrayDeque<Long> arrived = new ArrayDeque<>();
   private Handler<Buffer> reader;
@@ -34,37 +27,24 @@ final class StreamBudget extends HttpServerRequestWrapper implements Handler<Voi
   private long announced;
   /** Bytes of the current message still to come. */
   private long remaining;
-  private long held;
   /** The size of the message that did not fit, -1 when none waits; the body after its length waits in heldBack. */
   private long waiting = -1;
   private Buffer heldBack;
   private boolean pausedByReader;
   private boolean ended;
 
-  /**
-   * {@code maxMessageSize}: the transport's own bound; vertx-grpc refuses longer messages without buffering them.
-   * It becomes the response's end handler, which counts the call as {@code method}'s and gives its bytes back.
-   */
   StreamBudget(HttpServerRequest request, RpcGuard guard, long maxMessageSize, GrpcServerMetrics.Method method) {
-    super((HttpServerRequestInternal) request);
-    this.guard = guard;
-    this.maxMessageSize = maxMessageSize;
-    this.method = method;
-    request.response().endHandler(this);
+    super(request, guard, maxMessageSize, method);
   }
 
-  /** The response ended (or its stream closed first): every byte the stream still holds goes back. */
   @Override
-  public void handle(Void ended) {
-    this.ended = true;
-    method.ended(delegate.response());
+  void ended() {
+    ended = true;
     if (waiting >= 0) {
       guard.stopWaiting(this);
       waiting = -1;
       heldBack = null;
     }
-    guard.releaseBytes(held);
-    held = 0;
     arrived.clear();
   }
 
