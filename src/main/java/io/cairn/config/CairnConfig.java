@@ -26,7 +26,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
   public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults,
                        int maxTxnOps, int maxUpdateKeys) {}
 
-  public record Watch(Duration progressInterval, int maxBacklogBytes) {}
+  /** {@code maxFrontBacklogBytes} 0: derived from the maximum heap ({@code WatchHub.defaultMaxFrontBacklogBytes}). */
+  public record Watch(Duration progressInterval, int maxBacklogBytes, long maxFrontBacklogBytes) {}
 
   public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout) {}
 
@@ -65,7 +66,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
             (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
             (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops"),
             (int) v.get("limits.max-update-keys")),
-        new Watch((Duration) v.get("watch.progress-interval"), (int) v.get("watch.max-backlog-bytes")),
+        new Watch((Duration) v.get("watch.progress-interval"), (int) v.get("watch.max-backlog-bytes"),
+            (long) v.get("watch.max-front-backlog-bytes")),
         new Stream((int) v.get("stream.chunk-bytes"), (int) v.get("stream.chunk-keys"),
             (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout")),
         snapshot(v),

@@ -78,6 +78,10 @@ public final class ConfigSchema {
       intKey("watch.max-backlog-bytes", MIB, 64 * 1024, 1 << 30,
           "answers one etcd watch stream may have written and not yet sent; past it the stream's watchers stop "
               + "taking live events and catch up from history once the client reads again"),
+      new ConfigKey("watch.max-front-backlog-bytes", LONG, () -> 0L, 0, 1L << 50, List.of(),
+          "answers all the etcd watch streams of one front instance may have written and not yet sent, together; "
+              + "past it a stream's watchers stop taking live events, and streams catch up from history in turn as "
+              + "room comes back. 0: an eighth of the maximum heap, shared out between the instances"),
       intKey("stream.chunk-bytes", 128 * 1024, 1024, 16 * MIB,
           "about how many bytes of keys and values one ExecuteStream chunk carries"),
       intKey("stream.chunk-keys", 1000, 1, 1_000_000, "most values one ExecuteStream chunk carries"),

@@ -11,6 +11,9 @@ import io.cairn.proto.etcd.PutRequest;
 import io.cairn.proto.etcd.PutResponse;
 import io.cairn.proto.etcd.RangeRequest;
 import io.cairn.proto.etcd.RangeResponse;
+import io.cairn.proto.etcd.WatchCreateRequest;
+import io.cairn.proto.etcd.WatchGrpcClient;
+import io.cairn.proto.etcd.WatchRequest;
 import io.cairn.proto.v1.Query;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
@@ -288,6 +291,61 @@ class HeapBoundsIT {
     byte[] bytes = new byte[VALUE_BYTES];
     new Random(seed).nextBytes(bytes);
     return ByteString.copyFrom(bytes);
+  }
+
+  /**
+   * Each etcd watch stream may hold {@code watch.max-backlog-bytes} (1 MiB) of answers its client has not taken,
+   * and a delivery more: two hundred streams whose clients stopped reading, fed 64 KiB puts, ran the heap out. The
+   * streams of a front now hold {@code watch.max-front-backlog-bytes} together (about 7 MiB per front here), and
+   * the rest of their events wait in history.
+   */
+  @Test
+  void manyWatchStreamsWhoseClientsStoppedReadingHoldTheFrontsBoundNotTheHeap() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    GrpcClient grpc = GrpcClient.client(vertx);
+    List<GrpcClient> stalledClients = new ArrayList<>();
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
+      try {
+        SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
+        int streams = 200;
+        List<Future<Void>> created = new ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+          GrpcClient client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(64 << 20));
+          stalledClients.add(client);
+          for (int i = 0; i < streams / 4; i++) {
+            created.add(client.request(address, WatchGrpcClient.Watch).compose(call -> {
+              call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+                  .setKey(ByteString.copyFromUtf8("stalled"))).build());
+              Promise<Void> first = Promise.promise();
+              return call.response().compose(response -> {
+                response.handler(answer -> {
+                  response.pause();
+                  first.tryComplete();
+                });
+                return first.future();
+              });
+            }));
+          }
+        }
+        await(Future.all(created));
+        KVGrpcClient kv = KVGrpcClient.create(grpc, address);
+        // vertx-grpc's client queues 16 messages of a paused stream before it stops reading: the values stay small
+        ByteString value = randomValue(17).substring(0, 64 * 1024);
+        int puts = 60;
+        for (int i = 0; i < puts; i++) {
+          await(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("stalled")).setValue(value).build()));
+        }
+        assertThat(await(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("stalled")).build()))
+            .getKvs(0).getVersion()).as("the server said:%n%s", server.text()).isEqualTo(puts);
+        assertStillReady(vertx, server);
+      } finally {
+        // before the server: its orderly stop would wait for these streams' last answers, which nobody reads
+        await(Future.all(stalledClients.stream().map(GrpcClient::close).toList()));
+      }
+    } finally {
+      grpc.close();
+      vertx.close();
+    }
   }
 
   /** The server is still up and ready. */

@@ -37,7 +37,9 @@ public final class EtcdApi {
     EtcdContext ctx = new EtcdContext(vertx, guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
         () -> vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null).map(Message::body),
         config.limits().maxRequestSize());
-    WatchHub hub = new WatchHub(config.watch().maxBacklogBytes());
+    long maxFrontBacklogBytes = config.watch().maxFrontBacklogBytes() > 0 ? config.watch().maxFrontBacklogBytes()
+        : WatchHub.defaultMaxFrontBacklogBytes(config.front().instances());
+    WatchHub hub = new WatchHub(config.watch().maxBacklogBytes(), maxFrontBacklogBytes);
     return vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> hub.publish(m.body()))
         .completion()
         .compose(v -> vertx.eventBus().<WatchInterest>request(Addresses.STORAGE_WATCH_INTEREST, null))
@@ -52,7 +54,11 @@ public final class EtcdApi {
               .description("etcd watchers open on this front").register(registry);
           Gauge.builder("cairn.etcd.watch.backlog", hub, WatchHub::backlogBytes).tag("front", frontName)
               .baseUnit("bytes").description("answers this front's watch streams have written and not yet sent "
-                  + "(each stream bounded by watch.max-backlog-bytes)").register(registry);
+                  + "(each stream bounded by watch.max-backlog-bytes, all of them by watch.max-front-backlog-bytes)")
+              .register(registry);
+          Gauge.builder("cairn.etcd.watch.streams.waiting", hub, WatchHub::streamsWaiting).tag("front", frontName)
+              .description("watch streams whose watchers stopped taking live events, waiting for "
+                  + "watch.max-front-backlog-bytes to have room to catch them up from history").register(registry);
           return new EtcdApi(ctx, hub);
         });
   }

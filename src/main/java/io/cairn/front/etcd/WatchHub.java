@@ -3,6 +3,7 @@ package io.cairn.front.etcd;
 import io.cairn.bus.CommittedEvents;
 import io.cairn.bus.WatchInterest;
 
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -12,11 +13,21 @@ import java.util.Set;
  * and catches up from history instead, so nothing here ever waits for a slow client. Storage publishes events only
  * while some front has a stream ({@link WatchInterest}): a hub that had none learns the revision it missed when a
  * stream opens, before it uses it.
+ *
+ * <p>Its streams together hold about {@code watch.max-front-backlog-bytes} of answers not yet sent, at most twice
+ * that ({@link #mayQueue}): a stream that may not queue a watcher's answer stops feeding its watchers live events, as
+ * if its own client had stopped reading, and waits here, first come first served, for room to catch them up from
+ * history. Streams are let go while the backlog, with a page for every history read under way, stays within half
+ * the bound; each may queue its first page past it.
  */
 final class WatchHub {
 
   private final Set<WatchStream> streams = new LinkedHashSet<>();
+  private final Set<WatchStream> waitingForRoom = new LinkedHashSet<>();
   private final int maxBacklogBytes;
+  private final long maxFrontBacklogBytes;
+  private int pagesReading;
+  private boolean waking;
   /**
    * Answers its streams have written and not yet sent. Read off the event loop by the metrics page, like RpcGuard's
    * counts: a plain field, so that the watch fan-out pays no fence per answer.
@@ -25,17 +36,101 @@ final class WatchHub {
   private WatchInterest interest;
   private long revision;
 
-  /** {@code maxBacklogBytes}: {@code watch.max-backlog-bytes}, each stream's bound on answers not yet sent. */
-  WatchHub(int maxBacklogBytes) {
+  /**
+   * {@code maxBacklogBytes}: {@code watch.max-backlog-bytes}, each stream's bound on answers not yet sent;
+   * {@code maxFrontBacklogBytes}: {@code watch.max-front-backlog-bytes}, the bound on all of them together.
+   */
+  WatchHub(int maxBacklogBytes, long maxFrontBacklogBytes) {
     this.maxBacklogBytes = maxBacklogBytes;
+    this.maxFrontBacklogBytes = maxFrontBacklogBytes;
+  }
+
+  /** The default of {@code watch.max-front-backlog-bytes}: an eighth of the maximum heap, shared by the fronts. */
+  static long defaultMaxFrontBacklogBytes(int fronts) {
+    return Math.max(1, Runtime.getRuntime().maxMemory() / 8 / fronts);
   }
 
   int maxBacklogBytes() {
     return maxBacklogBytes;
   }
 
+  /** Whether the streams together hold more than the front's bound. */
+  boolean full() {
+    return backlogBytes > maxFrontBacklogBytes;
+  }
+
+  /**
+   * Whether a stream holding {@code streamBacklog} may queue about {@code bytes} more: while the front's bound has
+   * room for them, or within the stream's even share of it. The shares keep streams whose clients read going while
+   * others that stopped hold the rest; together the streams hold at most twice the bound.
+   */
+  boolean mayQueue(long streamBacklog, long bytes) {
+    return backlogBytes + bytes <= maxFrontBacklogBytes
+        || streamBacklog + bytes <= maxFrontBacklogBytes / Math.max(1, streams.size());
+  }
+
   void backlogChanged(long bytes) {
     backlogBytes += bytes;
+    if (bytes < 0) {
+      wakeWaiting();
+    }
+  }
+
+  /**
+   * Whether a stream whose watchers stopped may catch them up now. If not, it waits behind the streams already
+   * waiting and is called back ({@link WatchStream#roomFreed}) in its turn; asking again keeps its place.
+   */
+  boolean mayCatchUp(WatchStream stream) {
+    if (waitingForRoom.isEmpty() && hasRoom()) {
+      return true;
+    }
+    waitingForRoom.add(stream);
+    return false;
+  }
+
+  /**
+   * The bytes of a history page: {@link WatchStream#HISTORY_PAGE_BYTES}, or a quarter of the front's bound when that
+   * is smaller, so that the pages of the streams it lets go fit in it (a page holds at least one revision).
+   */
+  int pageBytes() {
+    return (int) Math.min(WatchStream.HISTORY_PAGE_BYTES, Math.max(1, maxFrontBacklogBytes / 4));
+  }
+
+  /** A history page is being read for some stream: until it has been handled, count it as held. */
+  void pageReadStarted() {
+    pagesReading++;
+  }
+
+  void pageReadEnded() {
+    pagesReading--;
+    wakeWaiting();
+  }
+
+  int streamsWaiting() {
+    return waitingForRoom.size();
+  }
+
+  private boolean hasRoom() {
+    long half = maxFrontBacklogBytes / 2;
+    return backlogBytes + (long) pagesReading * pageBytes() <= half
+        || pagesReading == 0 && backlogBytes <= half;
+  }
+
+  private void wakeWaiting() {
+    if (waking) {
+      return;
+    }
+    waking = true;
+    try {
+      while (!waitingForRoom.isEmpty() && hasRoom()) {
+        Iterator<WatchStream> first = waitingForRoom.iterator();
+        WatchStream stream = first.next();
+        first.remove();
+        stream.roomFreed();
+      }
+    } finally {
+      waking = false;
+    }
   }
 
   long backlogBytes() {
@@ -73,6 +168,7 @@ final class WatchHub {
   }
 
   void remove(WatchStream stream) {
+    waitingForRoom.remove(stream);
     if (streams.remove(stream)) {
       interest.streamClosed();
     }

@@ -7,11 +7,13 @@ import io.cairn.bus.KeyRanges;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.MvccErrors;
+import io.cairn.bus.ReadReply;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
 import io.cairn.proto.etcd.WatchCreateRequest;
 import io.cairn.proto.etcd.WatchRequest;
 import io.cairn.proto.etcd.WatchResponse;
+import io.vertx.core.AsyncResult;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import org.slf4j.Logger;
@@ -30,8 +32,9 @@ import java.util.stream.Collectors;
  * reached the latest revision). Answers the client has not taken yet (its HTTP/2 window is full) wait in the
  * stream's queue up to {@code watch.max-backlog-bytes} (1 MiB by default), as etcd keeps a bounded buffer per
  * stream; past that, every watcher of the stream drops to catching up, and nothing more is queued for the slow client
- * than one delivery or page. A window stall of a client that reads (its window is 64 KiB by default) is absorbed; a
- * client that stopped reading is not fed.
+ * than one watcher's delivery or page. A window stall of a client that reads (its window is 64 KiB by default) is
+ * absorbed; a client that stopped reading is not fed. The same happens to a stream while its front's streams together
+ * hold more than {@code watch.max-front-backlog-bytes}; it then catches up when the {@link WatchHub} has room again.
  */
 final class WatchStream {
 
@@ -206,6 +209,10 @@ final class WatchStream {
           wanted.add(e);
         }
       }
+      if (!wanted.isEmpty() && !mayQueue(wanted, w.prevKv)) {
+        slowClient();
+        continue;
+      }
       w.nextRevision = Math.max(w.nextRevision, committed.revision() + 1);
       if (!wanted.isEmpty()) {
         sendEvents(w, committed.revision(), wanted);
@@ -216,27 +223,68 @@ final class WatchStream {
     }
   }
 
-  /** The client is not reading: stop sending live events; catch up once half the backlog has been sent. */
+  /**
+   * The client is not reading, or the front's streams hold too much: stop sending live events; catch up once half
+   * the stream's backlog has been sent and the hub has room.
+   */
   private void slowClient() {
     if (waitingForDrain) {
       return;
     }
     waitingForDrain = true;
     watchers.values().forEach(w -> w.synced = false);
+    if (drained()) {
+      catchUpWhenRoom();
+    }
   }
 
   private boolean backlogFull() {
     return backlogBytes > hub.maxBacklogBytes();
   }
 
-  /** Half the backlog sent: the watchers that fell behind catch up. */
+  /** Whether a watcher's answer carrying these events may be queued, by the stream's bound and the front's. */
+  private boolean mayQueue(List<Event> events, boolean withPrev) {
+    return !backlogFull() && hub.mayQueue(backlogBytes, estimatedBytes(events, withPrev));
+  }
+
+  /** About the bytes of an answer carrying these events: their keys and values, and a little for the rest. */
+  private static long estimatedBytes(List<Event> events, boolean withPrev) {
+    long bytes = 64;
+    for (Event e : events) {
+      bytes += 48 + e.kv().key().length + e.kv().value().length;
+      if (withPrev && e.prev() != null) {
+        bytes += 48 + e.prev().key().length + e.prev().value().length;
+      }
+    }
+    return bytes;
+  }
+
+  private boolean drained() {
+    return backlogBytes <= hub.maxBacklogBytes() / 2;
+  }
+
+  /** Half the backlog sent: the watchers that fell behind catch up, once the hub has room. */
   private void sent(int bytes) {
     backlogBytes -= bytes;
-    hub.backlogChanged(-bytes);
-    if (waitingForDrain && !closed && backlogBytes <= hub.maxBacklogBytes() / 2) {
-      waitingForDrain = false;
-      catchUp(watchers.values().stream().filter(w -> !w.synced && !w.reading).toList());
+    if (waitingForDrain && !closed && drained()) {
+      catchUpWhenRoom();
     }
+    hub.backlogChanged(-bytes);
+  }
+
+  private void catchUpWhenRoom() {
+    if (hub.mayCatchUp(this)) {
+      roomFreed();
+    }
+  }
+
+  /** The hub has room again (or had it at once): the watchers that fell behind catch up. */
+  void roomFreed() {
+    if (closed || !waitingForDrain) {
+      return;
+    }
+    waitingForDrain = false;
+    catchUp(watchers.values().stream().filter(w -> !w.synced && !w.reading).toList());
   }
 
   /** What a page of history is read for: watchers that agree on it share one read. */
@@ -266,72 +314,84 @@ final class WatchStream {
       w.reading = true;
     }
     KvOp.History page = new KvOp.History(first.nextRevision, first.start, first.end, HISTORY_PAGE_EVENTS,
-        HISTORY_PAGE_BYTES, first.prevKv);
+        hub.pageBytes(), first.prevKv);
+    hub.pageReadStarted();
     storage.read(List.of(page), RpcGuard.DEFAULT_TIMEOUT_MS).onComplete(ar -> {
-      List<Watcher> current = new ArrayList<>(group.size());
-      for (Watcher w : group) {
-        w.reading = false;
-        if (watchers.get(w.id) == w) {
-          current.add(w);
-        }
+      try {
+        handlePage(group, first.nextRevision, ar);
+      } finally {
+        hub.pageReadEnded();
       }
-      if (closed || current.isEmpty()) {
-        return;
+    });
+  }
+
+  private void handlePage(List<Watcher> group, long from, AsyncResult<ReadReply> ar) {
+    List<Watcher> current = new ArrayList<>(group.size());
+    for (Watcher w : group) {
+      w.reading = false;
+      if (watchers.get(w.id) == w) {
+        current.add(w);
       }
-      if (ar.failed()) {
-        CairnException e = CairnException.from(ar.cause());
-        LOG.warn("watch {}: reading history from revision {} failed, cancelled: {}",
-            current.stream().map(w -> String.valueOf(w.id)).collect(Collectors.joining(", ")),
-            first.nextRevision, e.getMessage());
-        for (Watcher w : current) {
-          watchers.remove(w.id);
-          send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id)
-              .setCanceled(true).setCancelReason(e.getMessage()).build());
-        }
-        return;
-      }
-      KvResult.Events events = (KvResult.Events) ar.result().results().get(0);
-      if (events.compacted()) {
-        for (Watcher w : current) {
-          watchers.remove(w.id);
-          send(WatchResponse.newBuilder().setHeader(convert.header(events.readRevision())).setWatchId(w.id)
-              .setCanceled(true).setCompactRevision(events.compactRevision()).setCancelReason(MvccErrors.COMPACTED)
-              .build());
-        }
-        return;
-      }
-      long revision = Math.max(events.readRevision(), hub.revision());
-      List<Watcher> stillBehind = new ArrayList<>();
+    }
+    if (closed || current.isEmpty()) {
+      return;
+    }
+    if (ar.failed()) {
+      CairnException e = CairnException.from(ar.cause());
+      LOG.warn("watch {}: reading history from revision {} failed, cancelled: {}",
+          current.stream().map(w -> String.valueOf(w.id)).collect(Collectors.joining(", ")),
+          from, e.getMessage());
       for (Watcher w : current) {
-        if (backlogFull()) {
-          // the rest of the group waits, unsent, for the catch-up after the drain: no more than a page is queued
-          slowClient();
-          return;
-        }
-        List<Event> wanted = new ArrayList<>();
-        for (Event e : events.events()) {
-          if (w.wants(e)) {
-            wanted.add(e);
-          }
-        }
-        if (!wanted.isEmpty()) {
-          sendEvents(w, revision, wanted);
-        }
-        w.nextRevision = Math.max(w.nextRevision, events.nextRevision());
-        if (w.nextRevision <= hub.revision()) {
-          stillBehind.add(w);
-        } else {
-          w.synced = true;
+        watchers.remove(w.id);
+        send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id)
+            .setCanceled(true).setCancelReason(e.getMessage()).build());
+      }
+      return;
+    }
+    KvResult.Events events = (KvResult.Events) ar.result().results().get(0);
+    if (events.compacted()) {
+      for (Watcher w : current) {
+        watchers.remove(w.id);
+        send(WatchResponse.newBuilder().setHeader(convert.header(events.readRevision())).setWatchId(w.id)
+            .setCanceled(true).setCompactRevision(events.compactRevision()).setCancelReason(MvccErrors.COMPACTED)
+            .build());
+      }
+      return;
+    }
+    long revision = Math.max(events.readRevision(), hub.revision());
+    List<Watcher> stillBehind = new ArrayList<>();
+    boolean sentAny = false;
+    for (Watcher w : current) {
+      List<Event> wanted = new ArrayList<>();
+      for (Event e : events.events()) {
+        if (w.wants(e)) {
+          wanted.add(e);
         }
       }
-      if (backlogFull()) {
+      // The rest of the group waits, unsent, for the catch-up after the drain: no more than a page is queued. The
+      // first watcher's page goes out past the front's bound, so that a stream the hub let go always gets somewhere.
+      if (backlogFull() || sentAny && !wanted.isEmpty() && !mayQueue(wanted, w.prevKv)) {
         slowClient();
         return;
       }
-      if (!stillBehind.isEmpty()) {
-        catchUp(stillBehind);
+      if (!wanted.isEmpty()) {
+        sentAny = true;
+        sendEvents(w, revision, wanted);
       }
-    });
+      w.nextRevision = Math.max(w.nextRevision, events.nextRevision());
+      if (w.nextRevision <= hub.revision()) {
+        stillBehind.add(w);
+      } else {
+        w.synced = true;
+      }
+    }
+    if (backlogFull() || hub.full()) {
+      slowClient();
+      return;
+    }
+    if (!stillBehind.isEmpty()) {
+      catchUp(stillBehind);
+    }
   }
 
   /**

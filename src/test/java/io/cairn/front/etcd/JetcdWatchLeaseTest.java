@@ -318,6 +318,64 @@ class JetcdWatchLeaseTest {
   }
 
   /**
+   * {@code watch.max-front-backlog-bytes} bounds what the streams of a front hold together. Twelve streams whose
+   * client stopped reading, each allowed 64 KiB, hold at most twice the front's 256 KiB between them (without the
+   * bound they held twelve times 64 KiB and more). A stream whose client reads gets every event meanwhile, and the
+   * stalled ones get every event, in order, once their client reads again.
+   */
+  @Test
+  void theStreamsOfAFrontTogetherHoldAtMostItsBacklogBoundAndLoseNothing() throws Exception {
+    stop();
+    int frontBound = 256 * 1024;
+    server = TestServer.start("front.instances=1", "watch.max-backlog-bytes=65536",
+        "watch.max-front-backlog-bytes=" + frontBound);
+    connect();
+    GrpcClient stalledClient = GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    GrpcClient readingClient = GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    int puts = 60;
+    int stalledStreams = 12;
+    List<List<Long>> stalledReceived = new ArrayList<>();
+    CountDownLatch stalledDelivered = new CountDownLatch(puts * stalledStreams);
+    List<GrpcClientResponse<WatchRequest, WatchResponse>> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < stalledStreams; i++) {
+        List<Long> received = Collections.synchronizedList(new ArrayList<>());
+        stalledReceived.add(received);
+        GrpcClientResponse<WatchRequest, WatchResponse> stream =
+            rawWatch(stalledClient, "fb/", "fb0", received, stalledDelivered);
+        stream.pause();
+        stalled.add(stream);
+      }
+      List<Long> readingReceived = Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch readingDelivered = new CountDownLatch(puts);
+      rawWatch(readingClient, "fb/", "fb0", readingReceived, readingDelivered);
+
+      byte[] value = new byte[4 * 1024];
+      List<Long> revisions = new ArrayList<>();
+      for (int i = 0; i < puts; i++) {
+        revisions.add(get(kv.put(bs("fb/" + (i % 5)), ByteSequence.from(value))).getHeader().getRevision());
+      }
+      assertThat(readingDelivered.await(30, TimeUnit.SECONDS)).as("the reading client's events").isTrue();
+      assertThat(new ArrayList<>(readingReceived)).isEqualTo(revisions);
+      assertThat(server.metric("cairn_etcd_watch_backlog_bytes")).as("queued for the stalled clients together")
+          .isLessThanOrEqualTo(2.0 * frontBound);
+
+      stalled.forEach(GrpcClientResponse::resume);
+      assertThat(stalledDelivered.await(30, TimeUnit.SECONDS)).as("the stalled clients' events").isTrue();
+      for (List<Long> received : stalledReceived) {
+        assertThat(new ArrayList<>(received)).isEqualTo(revisions);
+      }
+      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v == 0);
+      assertThat(server.metric("cairn_etcd_watch_streams_waiting")).isZero();
+    } finally {
+      stalledClient.close();
+      readingClient.close();
+    }
+  }
+
+  /**
    * Watchers of one stream whose client stops reading, some alike, one without deletes, one without puts, one with
    * previous values: when the client reads again, each gets exactly its own events, in order, once, however the
    * server grouped their catch-up from history.
