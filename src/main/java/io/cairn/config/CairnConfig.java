@@ -29,7 +29,9 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
   /** {@code maxFrontBacklogBytes} 0: derived from the maximum heap ({@code WatchHub.defaultMaxFrontBacklogBytes}). */
   public record Watch(Duration progressInterval, int maxBacklogBytes, long maxFrontBacklogBytes) {}
 
-  public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout) {}
+  /** {@code maxFrontBytes} 0: derived from the maximum heap ({@code StreamRoom.defaultMaxBytes}). */
+  public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout,
+                       long maxFrontBytes) {}
 
   /** {@code uploadDir} is null when uploads are off; {@code uploadRetain} 0 keeps every uploaded copy. */
   public record Snapshot(Path dir, Duration interval, int retain, String compression, int zstdLevel,
@@ -69,7 +71,8 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Watch((Duration) v.get("watch.progress-interval"), (int) v.get("watch.max-backlog-bytes"),
             (long) v.get("watch.max-front-backlog-bytes")),
         new Stream((int) v.get("stream.chunk-bytes"), (int) v.get("stream.chunk-keys"),
-            (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout")),
+            (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout"),
+            (long) v.get("stream.max-front-bytes")),
         snapshot(v),
         new Metrics((boolean) v.get("metrics.vertx-detail")),
         (Duration) v.get("shutdown.timeout"),

@@ -85,10 +85,16 @@ public final class ConfigSchema {
       intKey("stream.chunk-bytes", 128 * 1024, 1024, 16 * MIB,
           "about how many bytes of keys and values one ExecuteStream chunk carries"),
       intKey("stream.chunk-keys", 1000, 1, 1_000_000, "most values one ExecuteStream chunk carries"),
+      new ConfigKey("stream.max-front-bytes", LONG, () -> 0L, 0, 1L << 50, List.of(),
+          "bytes of chunks all the ExecuteStream calls of one front instance may have written and their clients not "
+              + "yet taken; a stream whose next chunk has no room waits, first come first served, before reading it "
+              + "(each stream also holds at most sixteen chunks). 0: a sixteenth of the maximum heap, shared out between "
+              + "the instances"),
       intKey("stream.interactive-max-inflight", 64, 1, 100_000,
           "queries one ExecuteInteractive stream may have unanswered; at the bound the server stops reading it"),
       new ConfigKey("stream.idle-timeout", DURATION, () -> "5m", 1000, 86_400_000, List.of(),
-          "an ExecuteStream whose client takes nothing for this long is ended with ABORTED and its view released"),
+          "an ExecuteStream whose client takes nothing for this long while chunks wait for it is reset (the "
+              + "client sees the stream closed), its chunks dropped and its view released"),
       key("snapshot.dir", OPTIONAL_STRING, "", "directory of the kept snapshots (empty: <storage.data-dir>/snapshots)"),
       new ConfigKey("snapshot.interval", DURATION, () -> "0s", 0, 31L * 86_400_000, List.of(),
           "take a snapshot this often (0s: only on demand)"),

@@ -23,6 +23,12 @@ import io.cairn.proto.v1.SetQuery;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.grpc.client.GrpcClient;
@@ -35,10 +41,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 import static io.cairn.TestServer.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -346,6 +355,88 @@ class HeapBoundsIT {
       grpc.close();
       vertx.close();
     }
+  }
+
+  /**
+   * An ExecuteStream whose client stopped reading kept reading ahead until Vert.x's queue held sixteen chunks, of
+   * 1 MB each over 1 MB values: twenty such streams ran the heap out. Each now keeps a few chunks ahead, and the
+   * streams of a front hold {@code stream.max-front-bytes} together (about 4 MiB per front here), the rest waiting.
+   */
+  @Test
+  void manyStreamsWhoseClientsStoppedReadingHoldTheFrontsBoundNotTheHeap() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    GrpcClient grpc = GrpcClient.client(vertx);
+    HttpClient stalled = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false));
+    try (CairnProcess server = CairnProcess.startWithLaunchScript(Map.of("CAIRN_HEAP", "128m"), dataDir)) {
+      try {
+        SocketAddress address = SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1");
+        QueryServiceGrpcClient queries = QueryServiceGrpcClient.create(grpc, address);
+        ByteString value = randomValue(19);
+        int values = 24;
+        for (int i = 0; i < values; i++) {
+          await(queries.executeQuery(QueryRequest.newBuilder().setQuery(Query.newBuilder().setSet(SetQuery.newBuilder()
+              .setCollection("wide").setKey(ByteString.copyFromUtf8(String.format("w%02d", i))).setValue(value)))
+              .build()));
+        }
+        QueryRequest everything = QueryRequest.newBuilder().setQuery(Query.newBuilder().setRange(RangeQuery
+            .newBuilder().setCollection("wide"))).build();
+        Buffer body = Buffer.buffer().appendByte((byte) 0).appendInt(everything.getSerializedSize())
+            .appendBytes(everything.toByteArray());
+        List<Future<Void>> sent = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          // a plain HTTP/2 call, paused as its answer begins: it takes no more than the window it opened with
+          sent.add(stalled.request(HttpMethod.POST, server.grpcPort(), "127.0.0.1",
+                  "/cairn.v1.QueryService/ExecuteStream")
+              .compose(call -> {
+                call.putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+                call.response().onSuccess(HttpClientResponse::pause);
+                return call.end(body);
+              }));
+        }
+        await(Future.all(sent));
+        // every stream waits: for its client to take what it was sent, or for room the others hold
+        awaitMetrics(vertx, server, m -> m.getOrDefault("cairn_stream_waiting", 0.0)
+            + m.getOrDefault("cairn_stream_waiting_room", 0.0) == 20);
+        QueryResponse count = await(queries.executeQuery(QueryRequest.newBuilder().setQuery(Query.newBuilder()
+            .setRange(RangeQuery.newBuilder().setCollection("wide").setKeysOnly(true))).build()));
+        assertThat(count.getResult().getRange().getKvsCount()).as("the server said:%n%s", server.text())
+            .isEqualTo(values);
+        assertStillReady(vertx, server);
+      } finally {
+        await(stalled.close());
+      }
+    } finally {
+      grpc.close();
+      vertx.close();
+    }
+  }
+
+  /** Reads the server's /metrics (summed over labels) until {@code condition} holds; fails after 30 s. */
+  private static void awaitMetrics(Vertx vertx, CairnProcess server, Predicate<Map<String, Double>> condition)
+      throws Exception {
+    WebClient web = WebClient.create(vertx);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    Map<String, Double> last = Map.of();
+    while (System.nanoTime() < deadline) {
+      Map<String, Double> sums = new HashMap<>();
+      for (String line : await(web.get(server.httpPort(), "127.0.0.1", "/metrics").send()).bodyAsString()
+          .split("\n")) {
+        if (line.isEmpty() || line.startsWith("#")) {
+          continue;
+        }
+        int nameEnd = line.indexOf('{') > 0 ? line.indexOf('{') : line.indexOf(' ');
+        sums.merge(line.substring(0, nameEnd), Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)),
+            Double::sum);
+      }
+      if (condition.test(sums)) {
+        return;
+      }
+      last = sums;
+      await(vertx.timer(50));
+    }
+    throw new AssertionError("the metrics never met the condition; the server said:\n" + server.text()
+        + "\nlast metrics: " + last);
   }
 
   /** The server is still up and ready. */

@@ -47,6 +47,7 @@ public final class QueryRpcService implements Service {
   private final Probes probes;
   private final StreamMetrics metrics;
   private final Headers headers;
+  private final StreamRoom streamRoom;
 
   public QueryRpcService(Vertx vertx, RpcGuard guard, StorageClient storage, CairnConfig config, ClusterInfo cluster,
                          Probes probes, MeterRegistry registry) {
@@ -60,6 +61,11 @@ public final class QueryRpcService implements Service {
     this.probes = probes;
     this.metrics = StreamMetrics.of(registry);
     this.headers = new Headers(cluster);
+    long maxStreamBytes = streams.maxFrontBytes() > 0 ? streams.maxFrontBytes()
+        : StreamRoom.defaultMaxBytes(config.front().instances());
+    // a chunk closes once it holds chunk-bytes: it may carry one largest key and value more
+    this.streamRoom = new StreamRoom(maxStreamBytes,
+        (long) streams.chunkBytes() + limits.maxKeySize() + limits.maxValueSize(), metrics);
   }
 
   /** Response headers of this member. */
@@ -93,7 +99,7 @@ public final class QueryRpcService implements Service {
     server.callHandler(QueryServiceGrpcService.ExecuteStream, request -> {
       RpcGuard.Ticket ticket = guard.admit(request);
       if (ticket != null) {
-        new QueryStream(vertx, storage, translator, streams, metrics, headers, request, ticket).start();
+        new QueryStream(vertx, storage, translator, streams, metrics, headers, request, ticket, streamRoom).start();
       }
     });
     server.callHandler(QueryServiceGrpcService.ExecuteInteractive, request -> {

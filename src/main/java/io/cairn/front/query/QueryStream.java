@@ -16,6 +16,7 @@ import io.cairn.proto.v1.RangeQuery;
 import io.cairn.proto.v1.StreamChunk;
 import io.cairn.proto.v1.StreamEnd;
 import io.cairn.proto.v1.StreamResponse;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -25,14 +26,18 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One ExecuteStream call. It holds at most one page in hand: the next page is asked of storage only after the
- * previous one was handed to the transport and the transport's write queue has room again (the client has taken
- * enough), so a slow client slows the scan instead of filling the server's memory. Cancelling closes the cursor.
+ * One ExecuteStream call. It holds at most one page in hand, and about {@value #CHUNKS_AHEAD} chunks written that its
+ * client has not taken: the next page is asked of storage only while fewer are left unsent, and when its front's
+ * streams together have room for it under {@code stream.max-front-bytes} ({@link StreamRoom}). So a slow client
+ * slows the scan instead of filling the server's memory, and many of them wait for one another. Cancelling closes
+ * the cursor.
  */
 final class QueryStream {
 
   private static final Logger LOG = LoggerFactory.getLogger(QueryStream.class);
   private static final long PAGE_TIMEOUT_MS = RpcGuard.DEFAULT_TIMEOUT_MS;
+  /** How many chunks a stream keeps written ahead of its client: enough to cover the transport's round trips. */
+  static final int CHUNKS_AHEAD = 16;
 
   private final Vertx vertx;
   private final StorageClient storage;
@@ -43,6 +48,13 @@ final class QueryStream {
   private final GrpcServerRequest<QueryRequest, StreamResponse> request;
   private final GrpcServerResponse<QueryRequest, StreamResponse> response;
   private final RpcGuard.Ticket ticket;
+  private final StreamRoom room;
+  private CursorRequest.Open openRequest;
+  /** Bytes of the chunks written that the client has not taken yet. */
+  private long heldBytes;
+  /** Armed while the stream waits holding chunks its client has not taken; -1: not armed. */
+  private long idleTimer = -1;
+  private boolean waitingForRoom;
   private String collection;
   private int strip;
   private String requestId;
@@ -55,7 +67,7 @@ final class QueryStream {
 
   QueryStream(Vertx vertx, StorageClient storage, QueryTranslator translator, CairnConfig.Stream settings, StreamMetrics metrics,
               QueryRpcService.Headers headers, GrpcServerRequest<QueryRequest, StreamResponse> request,
-              RpcGuard.Ticket ticket) {
+              RpcGuard.Ticket ticket, StreamRoom room) {
     this.vertx = vertx;
     this.storage = storage;
     this.translator = translator;
@@ -65,6 +77,7 @@ final class QueryStream {
     this.request = request;
     this.response = request.response();
     this.ticket = ticket;
+    this.room = room;
   }
 
   void start() {
@@ -76,23 +89,13 @@ final class QueryStream {
         cancelled("the request did not arrive: " + ar.cause());
         return;
       }
-      CursorRequest.Open open;
       try {
-        open = open(ar.result());
+        openRequest = open(ar.result());
       } catch (CairnException e) {
         fail(e);
         return;
       }
-      fetching = true;
-      storage.cursor(open, PAGE_TIMEOUT_MS).onComplete(page -> {
-        fetching = false;
-        if (page.succeeded()) {
-          cursorId = page.result().cursorId();
-          onPage(page.result());
-        } else {
-          fail(CairnException.from(page.cause()));
-        }
-      });
+      readWhenRoom();
     });
   }
 
@@ -142,7 +145,12 @@ final class QueryStream {
         }
         total += page.kvs().size();
         metrics.streamValues.increment(page.kvs().size());
-        response.write(message(page.revision()).setChunk(chunk).build());
+        StreamResponse message = message(page.revision()).setChunk(chunk).build();
+        int size = message.getSerializedSize();
+        Future<Void> written = response.write(message);
+        heldBytes += size;
+        room.held(size);
+        written.onComplete(ar -> chunkSent(size));
       }
       if (page.done()) {
         cursorId = 0;
@@ -157,39 +165,118 @@ final class QueryStream {
       cancelled("the stream closed under a write: " + e);
       return;
     }
-    if (response.writeQueueFull()) {
+    if (clientBehind()) {
       waiting = true;
       metrics.waitingStreams.incrementAndGet();
-      long idle = settings.idleTimeout().toMillis();
-      long timer = vertx.setTimer(idle, id -> fail(new CairnException(ErrorCode.ABORTED, "the client took nothing "
-          + "from the stream for " + idle + " ms (stream.idle-timeout); its view of the store was released")));
-      response.drainHandler(v -> {
-        vertx.cancelTimer(timer);
-        if (waiting) {
-          waiting = false;
-          metrics.waitingStreams.decrementAndGet();
-          fetchNext();
-        }
-      });
+      clientMustTake();
     } else {
-      fetchNext();
+      readWhenRoom();
     }
   }
 
-  private void fetchNext() {
+  /**
+   * The stream waits (for its client, or for room its front's streams hold) with chunks its client has not taken:
+   * if the client takes nothing for {@code stream.idle-timeout}, the stream is reset, so that its view of the store
+   * and its share of the room go to others.
+   */
+  private void clientMustTake() {
+    if (idleTimer >= 0 || heldBytes == 0) {
+      return;
+    }
+    long idle = settings.idleTimeout().toMillis();
+    idleTimer = vertx.setTimer(idle, id -> {
+      idleTimer = -1;
+      if (finished) {
+        return;
+      }
+      LOG.debug("ExecuteStream reset: its client took nothing for {} ms (stream.idle-timeout)", idle);
+      // An error status would wait behind the chunks the client does not take, holding them: the stream is reset
+      // instead (RST_STREAM; gRPC clients report CANCELLED), which drops them and gives their room back.
+      try {
+        response.cancel();
+      } catch (RuntimeException e) {
+        if (!RpcGuard.clientLeft(e)) {
+          throw e;
+        }
+      }
+      finish(ErrorCode.ABORTED);
+    });
+  }
+
+  private void stopIdleTimer() {
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+  }
+
+  /** {@value #CHUNKS_AHEAD} chunks or more written that the client has not taken: read no more until it takes them. */
+  private boolean clientBehind() {
+    return heldBytes >= (long) CHUNKS_AHEAD * settings.chunkBytes();
+  }
+
+  private void chunkSent(long size) {
+    heldBytes -= size;
+    room.sent(size);
     if (finished) {
       return;
     }
+    if (idleTimer >= 0) {
+      // the client took something: it has the whole timeout again
+      stopIdleTimer();
+      if (waiting || waitingForRoom) {
+        clientMustTake();
+      }
+    }
+    if (waiting && !clientBehind()) {
+      waiting = false;
+      metrics.waitingStreams.decrementAndGet();
+      readWhenRoom();
+    }
+  }
+
+  private void readWhenRoom() {
+    if (finished) {
+      return;
+    }
+    if (room.mayRead(this)) {
+      readPage();
+    } else {
+      waitingForRoom = true;
+      clientMustTake();
+    }
+  }
+
+  /** The front's streams have room for this one's next page, counted for it until the page has been handled. */
+  void roomFreed() {
+    waitingForRoom = false;
+    if (finished) {
+      room.pageRead();
+      return;
+    }
+    readPage();
+  }
+
+  private void readPage() {
     fetching = true;
-    storage.cursor(new CursorRequest.Next(cursorId, settings.chunkKeys(), settings.chunkBytes()), PAGE_TIMEOUT_MS)
-        .onComplete(page -> {
-          fetching = false;
-          if (page.succeeded()) {
-            onPage(page.result());
-          } else {
-            fail(CairnException.from(page.cause()));
+    boolean opening = cursorId == 0;
+    CursorRequest next = opening ? openRequest
+        : new CursorRequest.Next(cursorId, settings.chunkKeys(), settings.chunkBytes());
+    storage.cursor(next, PAGE_TIMEOUT_MS).onComplete(page -> {
+      fetching = false;
+      try {
+        if (page.succeeded()) {
+          if (opening) {
+            cursorId = page.result().cursorId();
           }
-        });
+          onPage(page.result());
+        } else {
+          fail(CairnException.from(page.cause()));
+        }
+      } finally {
+        room.pageRead();
+      }
+    });
   }
 
   private StreamResponse.Builder message(long revision) {
@@ -216,9 +303,14 @@ final class QueryStream {
 
   private void finish(ErrorCode code) {
     finished = true;
+    stopIdleTimer();
     if (waiting) {
       waiting = false;
       metrics.waitingStreams.decrementAndGet();
+    }
+    if (waitingForRoom) {
+      waitingForRoom = false;
+      room.gone(this);
     }
     metrics.activeStreams.decrementAndGet();
     ticket.finish(code);

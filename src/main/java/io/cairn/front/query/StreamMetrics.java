@@ -17,6 +17,8 @@ final class StreamMetrics {
 
   final AtomicLong activeStreams = new AtomicLong();
   final AtomicLong waitingStreams = new AtomicLong();
+  final AtomicLong streamsWaitingForRoom = new AtomicLong();
+  final AtomicLong streamHeldBytes = new AtomicLong();
   final AtomicLong interactiveInflight = new AtomicLong();
   final AtomicLong pausedSessions = new AtomicLong();
   final Counter streamBytes;
@@ -27,6 +29,12 @@ final class StreamMetrics {
         .description("ExecuteStream calls in progress").register(registry);
     Gauge.builder("cairn.stream.waiting", waitingStreams, AtomicLong::get)
         .description("ExecuteStream calls waiting for their client to take what was sent before reading more")
+        .register(registry);
+    Gauge.builder("cairn.stream.waiting.room", streamsWaitingForRoom, AtomicLong::get)
+        .description("ExecuteStream calls waiting for stream.max-front-bytes to have room before reading more")
+        .register(registry);
+    Gauge.builder("cairn.stream.held", streamHeldBytes, AtomicLong::get).baseUnit("bytes")
+        .description("bytes of chunks ExecuteStream calls have written and their clients not yet taken")
         .register(registry);
     streamBytes = Counter.builder("cairn.stream.read").baseUnit("bytes")
         .description("bytes of keys and values ExecuteStream calls have read from storage").register(registry);

@@ -12,6 +12,15 @@ import io.cairn.proto.v1.QueryServiceGrpcClient;
 import io.cairn.proto.v1.StreamResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
@@ -89,9 +98,15 @@ class StreamTest {
   /** A stream call whose messages are collected; {@code onFirst} runs on the first message. */
   private static Future<Received> stream(QueryRequest query, java.util.function.BiConsumer<
       GrpcClientRequest<QueryRequest, StreamResponse>, GrpcClientResponse<QueryRequest, StreamResponse>> onFirst) {
+    return stream(client, server.grpcAddress(), query, onFirst);
+  }
+
+  private static Future<Received> stream(GrpcClient client, SocketAddress address, QueryRequest query,
+      java.util.function.BiConsumer<GrpcClientRequest<QueryRequest, StreamResponse>,
+          GrpcClientResponse<QueryRequest, StreamResponse>> onFirst) {
     List<StreamResponse> messages = new CopyOnWriteArrayList<>();
     Promise<Received> done = Promise.promise();
-    client.request(server.grpcAddress(), QueryServiceGrpcClient.ExecuteStream).onSuccess(call -> {
+    client.request(address, QueryServiceGrpcClient.ExecuteStream).onSuccess(call -> {
       call.end(query);
       call.response().onSuccess(response -> {
         response.handler(m -> {
@@ -195,8 +210,12 @@ class StreamTest {
         .isLessThan((long) BIG_VALUES * BIG_VALUE_SIZE / 4);
   }
 
+  /**
+   * A stream whose client takes nothing for {@code stream.idle-timeout} is reset: an error status would wait behind
+   * the chunks not taken, which would hold their memory and their share of {@code stream.max-front-bytes}.
+   */
   @Test
-  void aStreamWhoseClientTakesNothingForTheIdleTimeoutIsAborted() throws Exception {
+  void aStreamWhoseClientTakesNothingForTheIdleTimeoutIsReset() throws Exception {
     try (TestServer idle = TestServer.start("stream.idle-timeout=1s")) {
       for (int b = 0; b < 8; b++) {
         int first = b * 16;
@@ -206,23 +225,72 @@ class StreamTest {
       }
       GrpcClient idleClient = idle.newClient();
       Promise<GrpcClientResponse<QueryRequest, StreamResponse>> paused = Promise.promise();
-      Promise<GrpcStatus> status = Promise.promise();
+      Promise<Object> outcome = Promise.promise();
       idleClient.request(idle.grpcAddress(), QueryServiceGrpcClient.ExecuteStream).onSuccess(call -> {
         call.end(request(range("idle", "", "", 0)));
         call.response().onSuccess(response -> {
           response.pause();
           response.handler(m -> { });
-          response.endHandler(v -> status.tryComplete(response.status()));
-          response.exceptionHandler(e -> status.tryComplete(response.status()));
+          response.endHandler(v -> outcome.tryComplete(response.status()));
+          response.exceptionHandler(outcome::tryComplete);
           paused.complete(response);
         });
       });
       GrpcClientResponse<QueryRequest, StreamResponse> response = await(paused.future());
       idle.awaitMetric("cairn_stream_active", v -> v == 0);
       assertThat(idle.awaitMetric("cairn_storage_cursors", v -> v == 0)).isZero();
+      assertThat(idle.awaitMetric("cairn_stream_held_bytes", v -> v == 0)).as("chunks never taken, dropped").isZero();
       idle.clientVertx().runOnContext(v -> response.resume());
-      assertThat(await(status.future())).isEqualTo(GrpcStatus.ABORTED);
+      assertThat(await(outcome.future())).as("what the client sees").isInstanceOf(HttpClosedException.class);
       idleClient.close();
+    }
+  }
+
+  /**
+   * {@code stream.max-front-bytes} bounds what the ExecuteStream calls of a front hold together. Eight streams whose
+   * client stopped reading hold at most the front's 256 KiB between them and read little more than that (each read
+   * on until sixteen chunks waited in Vert.x's queue before); the rest wait for room. A stream whose client reads
+   * waits behind them until the idle timeout has ended them, then gets every value.
+   */
+  @Test
+  void theStreamsOfAFrontTogetherHoldAtMostItsBoundAndAReadingClientGetsEverything() throws Exception {
+    int bound = 256 * 1024;
+    try (TestServer bounded = TestServer.start("front.instances=1", "stream.max-front-bytes=" + bound,
+        "stream.chunk-bytes=16384", "limits.max-value-size=32768", "stream.idle-timeout=3s")) {
+      int values = 64;
+      for (int b = 0; b < values / 16; b++) {
+        int first = b * 16;
+        bounded.call(QueryServiceGrpcClient.ExecuteBatch, batch(IntStream.range(first, first + 16)
+            .mapToObj(i -> set("held", String.format("h%03d", i), "x".repeat(16 * 1024))).toArray(Query[]::new)))
+            .ok();
+      }
+      HttpClient stalledClient = bounded.clientVertx().createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      QueryRequest everything = request(range("held", "", "", 0));
+      Buffer body = Buffer.buffer().appendByte((byte) 0).appendInt(everything.getSerializedSize())
+          .appendBytes(everything.toByteArray());
+      for (int i = 0; i < 8; i++) {
+        HttpClientRequest call = await(stalledClient.request(HttpMethod.POST, bounded.grpcPort(), "127.0.0.1",
+            "/cairn.v1.QueryService/ExecuteStream"));
+        call.putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+        call.response().onSuccess(HttpClientResponse::pause);
+        await(call.end(body));
+      }
+      bounded.awaitMetric("cairn_stream_waiting_room", v -> v >= 1);
+      assertThat(bounded.metric("cairn_stream_held_bytes")).as("chunks the stalled clients have not taken")
+          .isPositive().isLessThanOrEqualTo(bound);
+      assertThat(bounded.metric("cairn_stream_read_bytes_total")).as("bytes the stalled streams read")
+          .isLessThanOrEqualTo(2 * bound);
+
+      GrpcClient readingClient = bounded.newClient();
+      Received reading = await(stream(readingClient, bounded.grpcAddress(), everything, null));
+      assertThat(reading.status()).isEqualTo(GrpcStatus.OK);
+      assertThat(reading.keys()).hasSize(values).isSorted();
+      bounded.awaitMetric("cairn_stream_active", v -> v == 0);
+      assertThat(bounded.metric("cairn_stream_held_bytes")).isZero();
+      assertThat(bounded.metric("cairn_stream_waiting_room")).isZero();
+      await(stalledClient.close());
+      await(readingClient.close());
     }
   }
 
