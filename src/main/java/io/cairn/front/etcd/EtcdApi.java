@@ -39,7 +39,8 @@ public final class EtcdApi {
         config.limits().maxRequestSize());
     long maxFrontBacklogBytes = config.watch().maxFrontBacklogBytes() > 0 ? config.watch().maxFrontBacklogBytes()
         : WatchHub.defaultMaxFrontBacklogBytes(config.front().instances());
-    WatchHub hub = new WatchHub(config.watch().maxBacklogBytes(), maxFrontBacklogBytes);
+    WatchHub hub = new WatchHub(config.watch().maxBacklogBytes(), maxFrontBacklogBytes,
+        config.watch().stallTimeout().toMillis());
     return vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> hub.publish(m.body()))
         .completion()
         .compose(v -> vertx.eventBus().<WatchInterest>request(Addresses.STORAGE_WATCH_INTEREST, null))

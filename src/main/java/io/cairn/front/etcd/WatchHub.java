@@ -26,6 +26,7 @@ final class WatchHub {
   private final Set<WatchStream> waitingForRoom = new LinkedHashSet<>();
   private final int maxBacklogBytes;
   private final long maxFrontBacklogBytes;
+  private final long stallTimeoutMs;
   private int pagesReading;
   private boolean waking;
   /**
@@ -38,11 +39,17 @@ final class WatchHub {
 
   /**
    * {@code maxBacklogBytes}: {@code watch.max-backlog-bytes}, each stream's bound on answers not yet sent;
-   * {@code maxFrontBacklogBytes}: {@code watch.max-front-backlog-bytes}, the bound on all of them together.
+   * {@code maxFrontBacklogBytes}: {@code watch.max-front-backlog-bytes}, the bound on all of them together;
+   * {@code stallTimeoutMs}: {@code watch.stall-timeout}.
    */
-  WatchHub(int maxBacklogBytes, long maxFrontBacklogBytes) {
+  WatchHub(int maxBacklogBytes, long maxFrontBacklogBytes, long stallTimeoutMs) {
     this.maxBacklogBytes = maxBacklogBytes;
     this.maxFrontBacklogBytes = maxFrontBacklogBytes;
+    this.stallTimeoutMs = stallTimeoutMs;
+  }
+
+  long stallTimeoutMs() {
+    return stallTimeoutMs;
   }
 
   /** The default of {@code watch.max-front-backlog-bytes}: an eighth of the maximum heap, shared by the fronts. */

@@ -14,6 +14,7 @@ import io.cairn.proto.etcd.WatchCreateRequest;
 import io.cairn.proto.etcd.WatchRequest;
 import io.cairn.proto.etcd.WatchResponse;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Vertx;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import org.slf4j.Logger;
@@ -43,6 +44,7 @@ final class WatchStream {
   static final int HISTORY_PAGE_BYTES = 4 << 20;
   private static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
 
+  private final Vertx vertx;
   private final WatchHub hub;
   private final StorageClient storage;
   private final EtcdConvert convert;
@@ -55,6 +57,8 @@ final class WatchStream {
   private boolean waitingForDrain;
   /** Bytes of answers written to the response and not yet sent on the connection. */
   private long backlogBytes;
+  /** Armed while the stream's watchers wait for a client that takes nothing; -1: not armed. */
+  private long stallTimer = -1;
 
   private static final class Watcher {
     final long id;
@@ -94,8 +98,9 @@ final class WatchStream {
     }
   }
 
-  WatchStream(WatchHub hub, StorageClient storage, EtcdConvert convert, int fragmentBytes,
+  WatchStream(Vertx vertx, WatchHub hub, StorageClient storage, EtcdConvert convert, int fragmentBytes,
               GrpcServerRequest<WatchRequest, WatchResponse> request) {
+    this.vertx = vertx;
     this.hub = hub;
     this.storage = storage;
     this.convert = convert;
@@ -124,6 +129,7 @@ final class WatchStream {
       return;
     }
     closed = true;
+    stopStallTimer();
     watchers.clear();
     hub.remove(this);
     if (endResponse) {
@@ -233,8 +239,43 @@ final class WatchStream {
     }
     waitingForDrain = true;
     watchers.values().forEach(w -> w.synced = false);
+    clientMustTake();
     if (drained()) {
       catchUpWhenRoom();
+    }
+  }
+
+  /**
+   * The watchers wait with answers the client has not taken: if it takes nothing for {@code watch.stall-timeout},
+   * the stream is reset, which drops them and gives their room to the front's other streams (an error status
+   * would wait behind them). etcd's clients resume their watches from where they were.
+   */
+  private void clientMustTake() {
+    if (stallTimer >= 0 || backlogBytes == 0 || closed) {
+      return;
+    }
+    long timeout = hub.stallTimeoutMs();
+    stallTimer = vertx.setTimer(timeout, id -> {
+      stallTimer = -1;
+      if (closed) {
+        return;
+      }
+      LOG.debug("watch stream reset: its client took nothing for {} ms (watch.stall-timeout)", timeout);
+      try {
+        response.cancel();
+      } catch (RuntimeException e) {
+        if (!RpcGuard.clientLeft(e)) {
+          throw e;
+        }
+      }
+      close(false);
+    });
+  }
+
+  private void stopStallTimer() {
+    if (stallTimer >= 0) {
+      vertx.cancelTimer(stallTimer);
+      stallTimer = -1;
     }
   }
 
@@ -266,6 +307,13 @@ final class WatchStream {
   /** Half the backlog sent: the watchers that fell behind catch up, once the hub has room. */
   private void sent(int bytes) {
     backlogBytes -= bytes;
+    if (stallTimer >= 0) {
+      // the client took something: it has the whole timeout again
+      stopStallTimer();
+      if (waitingForDrain) {
+        clientMustTake();
+      }
+    }
     if (waitingForDrain && !closed && drained()) {
       catchUpWhenRoom();
     }

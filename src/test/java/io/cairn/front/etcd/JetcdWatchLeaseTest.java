@@ -318,6 +318,52 @@ class JetcdWatchLeaseTest {
   }
 
   /**
+   * A watch stream whose client takes nothing for {@code watch.stall-timeout} while its watchers wait for it is
+   * reset, and what it held is dropped: the front's backlog goes back to zero (it would hold the stream's share of
+   * the front's bound for as long as the client stayed connected). Watching again from the last revision seen, as
+   * etcd's clients do after a reset, loses nothing.
+   */
+  @Test
+  void aStreamWhoseClientTakesNothingForTheStallTimeoutIsResetAndWhatItHeldDropped() throws Exception {
+    stop();
+    server = TestServer.start("front.instances=1", "watch.max-backlog-bytes=65536", "watch.stall-timeout=1s");
+    connect();
+    GrpcClient raw = GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    try {
+      int puts = 30;
+      List<Long> received = Collections.synchronizedList(new ArrayList<>());
+      GrpcClientResponse<WatchRequest, WatchResponse> stalled =
+          rawWatch(raw, "st/", "st0", received, new CountDownLatch(puts));
+      stalled.pause();
+      byte[] value = new byte[16 * 1024];
+      List<String> written = new ArrayList<>();
+      long first = 0;
+      for (int i = 0; i < puts; i++) {
+        long revision = get(kv.put(bs("st/" + (i % 3)), ByteSequence.from(value))).getHeader().getRevision();
+        first = first == 0 ? revision : first;
+        written.add("PUT st/" + (i % 3));
+      }
+      server.awaitMetric("cairn_etcd_watchers", v -> v == 0);
+      assertThat(server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v == 0)).isZero();
+
+      BlockingQueue<String> again = new LinkedBlockingQueue<>();
+      try (Watch.Watcher resumed = watch("st/", WatchOption.builder().isPrefix(true).withRevision(first).build(),
+          again)) {
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < puts; i++) {
+          String event = again.poll(10, TimeUnit.SECONDS);
+          assertThat(event).as("event %d of %d", i + 1, puts).isNotNull();
+          events.add(event.substring(0, event.indexOf('=')));
+        }
+        assertThat(events).isEqualTo(written);
+      }
+    } finally {
+      raw.close();
+    }
+  }
+
+  /**
    * {@code watch.max-front-backlog-bytes} bounds what the streams of a front hold together. Twelve streams whose
    * client stopped reading, each allowed 64 KiB, hold at most twice the front's 256 KiB between them (without the
    * bound they held twelve times 64 KiB and more). A stream whose client reads gets every event meanwhile, and the
