@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.StatusException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -538,6 +539,20 @@ public final class RpcGuard {
         + " bytes on this front wait for their clients to take them, " + inflightBytes + " bytes in flight in all "
         + "(front.max-inflight-bytes = " + maxBytes + "); this answer of " + size + " bytes was dropped: read "
         + "answers as they come, read less at once, or retry with backoff");
+  }
+
+  /**
+   * Resets a call's stream (RST_STREAM; gRPC clients report CANCELLED), dropping whatever it still has queued for
+   * its client, as no status could; a call the client already left is ignored.
+   */
+  public static void reset(GrpcServerResponse<?, ?> response) {
+    try {
+      response.cancel();
+    } catch (RuntimeException e) {
+      if (!clientLeft(e)) {
+        throw e;
+      }
+    }
   }
 
   /** Ends a call with the error's status; a call the client already left is ignored. */

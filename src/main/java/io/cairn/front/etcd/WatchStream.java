@@ -261,13 +261,7 @@ final class WatchStream {
         return;
       }
       LOG.debug("watch stream reset: its client took nothing for {} ms (watch.stall-timeout)", timeout);
-      try {
-        response.cancel();
-      } catch (RuntimeException e) {
-        if (!RpcGuard.clientLeft(e)) {
-          throw e;
-        }
-      }
+      RpcGuard.reset(response);
       close(false);
     });
   }

@@ -191,14 +191,8 @@ final class QueryStream {
       }
       LOG.debug("ExecuteStream reset: its client took nothing for {} ms (stream.idle-timeout)", idle);
       // An error status would wait behind the chunks the client does not take, holding them: the stream is reset
-      // instead (RST_STREAM; gRPC clients report CANCELLED), which drops them and gives their room back.
-      try {
-        response.cancel();
-      } catch (RuntimeException e) {
-        if (!RpcGuard.clientLeft(e)) {
-          throw e;
-        }
-      }
+      // instead, which drops them and gives their room back.
+      RpcGuard.reset(response);
       finish(ErrorCode.ABORTED);
     });
   }
