@@ -82,6 +82,10 @@ public final class ConfigSchema {
           "answers all the etcd watch streams of one front instance may have written and not yet sent, together; "
               + "past it a stream's watchers stop taking live events, and streams catch up from history in turn as "
               + "room comes back. 0: an eighth of the maximum heap, shared out between the instances"),
+      new ConfigKey("watch.max-front-watcher-bytes", LONG, () -> 0L, 0, 1L << 50, List.of(),
+          "bytes the etcd watchers of one front instance may hold together: their keys and range ends, and about "
+              + "160 bytes each; a watcher created past it is answered created and canceled, with the reason. 0: a "
+              + "sixteenth of the maximum heap, shared out between the instances"),
       new ConfigKey("watch.stall-timeout", DURATION, () -> "5m", 1000, 86_400_000, List.of(),
           "an etcd watch stream whose client takes nothing of its answers for this long, while its watchers wait "
               + "for it, is reset, and what it held is dropped (etcd's clients resume their watches where they were)"),

@@ -39,8 +39,10 @@ public final class EtcdApi {
         config.limits().maxRequestSize());
     long maxFrontBacklogBytes = config.watch().maxFrontBacklogBytes() > 0 ? config.watch().maxFrontBacklogBytes()
         : WatchHub.defaultMaxFrontBacklogBytes(config.front().instances());
+    long maxWatcherBytes = config.watch().maxFrontWatcherBytes() > 0 ? config.watch().maxFrontWatcherBytes()
+        : WatchHub.defaultMaxWatcherBytes(config.front().instances());
     WatchHub hub = new WatchHub(config.watch().maxBacklogBytes(), maxFrontBacklogBytes,
-        config.watch().stallTimeout().toMillis());
+        config.watch().stallTimeout().toMillis(), maxWatcherBytes);
     return vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> hub.publish(m.body()))
         .completion()
         .compose(v -> vertx.eventBus().<WatchInterest>request(Addresses.STORAGE_WATCH_INTEREST, null))
@@ -57,6 +59,9 @@ public final class EtcdApi {
               .baseUnit("bytes").description("answers this front's watch streams have written and not yet sent "
                   + "(each stream bounded by watch.max-backlog-bytes, all of them by watch.max-front-backlog-bytes)")
               .register(registry);
+          Gauge.builder("cairn.etcd.watcher", hub, WatchHub::watcherBytes).tag("front", frontName)
+              .baseUnit("bytes").description("bytes this front's watchers hold: their keys and range ends, and a "
+                  + "little each (bounded by watch.max-front-watcher-bytes)").register(registry);
           Gauge.builder("cairn.etcd.watch.streams.waiting", hub, WatchHub::streamsWaiting).tag("front", frontName)
               .description("watch streams whose watchers stopped taking live events, waiting for "
                   + "watch.max-front-backlog-bytes to have room to catch them up from history").register(registry);

@@ -27,6 +27,8 @@ final class WatchHub {
   private final int maxBacklogBytes;
   private final long maxFrontBacklogBytes;
   private final long stallTimeoutMs;
+  private final long maxWatcherBytes;
+  private long watcherBytes;
   private int pagesReading;
   private boolean waking;
   /**
@@ -40,12 +42,43 @@ final class WatchHub {
   /**
    * {@code maxBacklogBytes}: {@code watch.max-backlog-bytes}, each stream's bound on answers not yet sent;
    * {@code maxFrontBacklogBytes}: {@code watch.max-front-backlog-bytes}, the bound on all of them together;
-   * {@code stallTimeoutMs}: {@code watch.stall-timeout}.
+   * {@code stallTimeoutMs}: {@code watch.stall-timeout}; {@code maxWatcherBytes}:
+   * {@code watch.max-front-watcher-bytes}.
    */
-  WatchHub(int maxBacklogBytes, long maxFrontBacklogBytes, long stallTimeoutMs) {
+  WatchHub(int maxBacklogBytes, long maxFrontBacklogBytes, long stallTimeoutMs, long maxWatcherBytes) {
     this.maxBacklogBytes = maxBacklogBytes;
     this.maxFrontBacklogBytes = maxFrontBacklogBytes;
     this.stallTimeoutMs = stallTimeoutMs;
+    this.maxWatcherBytes = maxWatcherBytes;
+  }
+
+  /** The default of {@code watch.max-front-watcher-bytes}: a sixteenth of the maximum heap, shared by the fronts. */
+  static long defaultMaxWatcherBytes(int fronts) {
+    return Math.max(1, Runtime.getRuntime().maxMemory() / 16 / fronts);
+  }
+
+  /** Counts a new watcher of {@code bytes}; false, counting nothing, when the front's watchers hold too much. */
+  boolean addWatcher(long bytes) {
+    if (watcherBytes > 0 && watcherBytes + bytes > maxWatcherBytes) {
+      return false;
+    }
+    watcherBytes += bytes;
+    return true;
+  }
+
+  void watcherRemoved(long bytes) {
+    watcherBytes -= bytes;
+  }
+
+  long watcherBytes() {
+    return watcherBytes;
+  }
+
+  /** Why a watcher of {@code bytes} was not created. */
+  String watcherRefusal(long bytes) {
+    return "the watchers of this server's front hold " + watcherBytes + " bytes of keys and ranges, and this one "
+        + "would add " + bytes + " (watch.max-front-watcher-bytes = " + maxWatcherBytes + "): cancel watchers no "
+        + "longer needed, or watch a prefix instead of many keys";
   }
 
   long stallTimeoutMs() {

@@ -42,6 +42,7 @@ final class WatchStream {
   private static final Logger LOG = LoggerFactory.getLogger(WatchStream.class);
   static final int HISTORY_PAGE_EVENTS = 1000;
   static final int HISTORY_PAGE_BYTES = 4 << 20;
+  static final int WATCHER_BYTES = 160;
   private static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
 
   private final Vertx vertx;
@@ -70,6 +71,8 @@ final class WatchStream {
     final boolean prevKv;
     final boolean progressNotify;
     final boolean fragment;
+    /** What it holds: its key and range end, and about {@link #WATCHER_BYTES} for the rest. */
+    final long bytes;
     long nextRevision;
     boolean synced;
     boolean reading;
@@ -84,6 +87,7 @@ final class WatchStream {
       this.prevKv = c.getPrevKv();
       this.progressNotify = c.getProgressNotify();
       this.fragment = c.getFragment();
+      this.bytes = WATCHER_BYTES + start.length + (end == null ? 0 : end.length);
       this.nextRevision = nextRevision;
     }
 
@@ -130,6 +134,7 @@ final class WatchStream {
     }
     closed = true;
     stopStallTimer();
+    watchers.values().forEach(w -> hub.watcherRemoved(w.bytes));
     watchers.clear();
     hub.remove(this);
     if (endResponse) {
@@ -169,6 +174,10 @@ final class WatchStream {
     }
     long from = c.getStartRevision() > 0 ? c.getStartRevision() : hub.revision() + 1;
     Watcher w = new Watcher(id, c, from);
+    if (!hub.addWatcher(w.bytes)) {
+      send(created.setWatchId(id).setCanceled(true).setCancelReason(hub.watcherRefusal(w.bytes)).build());
+      return;
+    }
     watchers.put(id, w);
     send(created.setWatchId(id).build());
     if (from <= hub.revision()) {
@@ -179,10 +188,18 @@ final class WatchStream {
   }
 
   private void cancel(long id) {
-    if (watchers.remove(id) != null) {
+    if (removeWatcher(id) != null) {
       send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(id).setCanceled(true)
           .build());
     }
+  }
+
+  private Watcher removeWatcher(long id) {
+    Watcher w = watchers.remove(id);
+    if (w != null) {
+      hub.watcherRemoved(w.bytes);
+    }
+    return w;
   }
 
   /**
@@ -384,7 +401,7 @@ final class WatchStream {
           current.stream().map(w -> String.valueOf(w.id)).collect(Collectors.joining(", ")),
           from, e.getMessage());
       for (Watcher w : current) {
-        watchers.remove(w.id);
+        removeWatcher(w.id);
         send(WatchResponse.newBuilder().setHeader(convert.header(hub.revision())).setWatchId(w.id)
             .setCanceled(true).setCancelReason(e.getMessage()).build());
       }
@@ -393,7 +410,7 @@ final class WatchStream {
     KvResult.Events events = (KvResult.Events) ar.result().results().get(0);
     if (events.compacted()) {
       for (Watcher w : current) {
-        watchers.remove(w.id);
+        removeWatcher(w.id);
         send(WatchResponse.newBuilder().setHeader(convert.header(events.readRevision())).setWatchId(w.id)
             .setCanceled(true).setCompactRevision(events.compactRevision()).setCancelReason(MvccErrors.COMPACTED)
             .build());

@@ -318,6 +318,61 @@ class JetcdWatchLeaseTest {
   }
 
   /**
+   * {@code watch.max-front-watcher-bytes} bounds what the watchers of a front hold: 450 watchers of 1 MB keys ran
+   * the 512 MiB heap out. Past the bound a watcher is answered created and canceled, with the reason; once a watcher
+   * is canceled there is room again.
+   */
+  @Test
+  void watchersPastTheFrontsWatcherBytesAreCanceledWithTheReason() throws Exception {
+    stop();
+    server = TestServer.start("front.instances=1", "watch.max-front-watcher-bytes=65536");
+    connect();
+    GrpcClient raw = GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    try {
+      BlockingQueue<WatchResponse> answers = new LinkedBlockingQueue<>();
+      io.vertx.grpc.client.GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(
+          raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      call.response().onSuccess(response -> response.handler(answers::add));
+      java.util.function.LongFunction<WatchResponse> create = id -> {
+        byte[] key = new byte[10_000];
+        java.util.Arrays.fill(key, (byte) ('a' + id));
+        server.clientVertx().runOnContext(v -> call.write(WatchRequest.newBuilder().setCreateRequest(
+            WatchCreateRequest.newBuilder().setWatchId(id).setKey(com.google.protobuf.ByteString.copyFrom(key)))
+            .build()));
+        try {
+          return answers.poll(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      };
+      // each holds its 10,000-byte key and about 160 bytes more: six fit in 64 KiB, the seventh does not
+      for (long id = 1; id <= 6; id++) {
+        WatchResponse created = create.apply(id);
+        assertThat(created.getCreated()).isTrue();
+        assertThat(created.getCanceled()).as("watcher %d", id).isFalse();
+      }
+      WatchResponse refused = create.apply(7);
+      assertThat(refused.getCreated()).isTrue();
+      assertThat(refused.getCanceled()).isTrue();
+      assertThat(refused.getWatchId()).isEqualTo(7);
+      assertThat(refused.getCancelReason()).contains("watch.max-front-watcher-bytes = 65536");
+      assertThat(server.metric("cairn_etcd_watcher_bytes")).isEqualTo(6 * 10_160);
+
+      server.clientVertx().runOnContext(v -> call.write(WatchRequest.newBuilder().setCancelRequest(
+          io.cairn.proto.etcd.WatchCancelRequest.newBuilder().setWatchId(1)).build()));
+      assertThat(answers.poll(10, TimeUnit.SECONDS).getCanceled()).isTrue();
+      WatchResponse again = create.apply(8);
+      assertThat(again.getCanceled()).as("room again after a cancel").isFalse();
+      // the stream's end gives back what its watchers held
+      server.clientVertx().runOnContext(v -> call.end());
+      server.awaitMetric("cairn_etcd_watcher_bytes", v -> v == 0);
+    } finally {
+      raw.close();
+    }
+  }
+
+  /**
    * A watch stream whose client takes nothing for {@code watch.stall-timeout} while its watchers wait for it is
    * reset, and what it held is dropped: the front's backlog goes back to zero (it would hold the stream's share of
    * the front's bound for as long as the client stayed connected). Watching again from the last revision seen, as
