@@ -89,6 +89,19 @@ class JetcdWatchLeaseTest {
         r -> r.getEvents().forEach(e -> events.add(describe(e))), e -> events.add("ERROR " + e)));
   }
 
+  /** A server of its own for this test, with these settings, and the jetcd client connected to it. */
+  void restartWith(String... settings) throws Exception {
+    stop();
+    server = TestServer.start(settings);
+    connect();
+  }
+
+  /** A plain gRPC client of its own connection, for streams the test drives message by message. */
+  GrpcClient rawClient() {
+    return GrpcClient.client(server.clientVertx(),
+        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+  }
+
   /**
    * A watch stream of {@code raw}'s own, on keys from {@code start} to {@code end}, whose client can stop reading:
    * each event's mod revision goes to {@code revisions} and counts {@code delivered} down. Returns once created.
@@ -138,9 +151,7 @@ class JetcdWatchLeaseTest {
    */
   @Test
   void watchersOfALeaseRevokeTooLargeForItsEventsGetEveryDeleteFromHistory() throws Exception {
-    stop();
-    server = TestServer.start("storage.max-read-bytes=65536");
-    connect();
+    restartWith("storage.max-read-bytes=65536");
     long lease = get(client.getLeaseClient().grant(60)).getID();
     String value = "v".repeat(20_000);
     for (int i = 0; i < 6; i++) {
@@ -259,8 +270,7 @@ class JetcdWatchLeaseTest {
   @Test
   void slowWatcherFallsBehindAndCatchesUp() throws Exception {
     BlockingQueue<String> fast = new LinkedBlockingQueue<>();
-    GrpcClient raw = GrpcClient.client(server.clientVertx(),
-        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    GrpcClient raw = rawClient();
     List<Long> slowRevisions = Collections.synchronizedList(new ArrayList<>());
     int puts = 200;
     CountDownLatch allDelivered = new CountDownLatch(puts);
@@ -290,11 +300,8 @@ class JetcdWatchLeaseTest {
    */
   @Test
   void aStalledStreamHoldsAtMostTheConfiguredBacklogAndLosesNothing() throws Exception {
-    stop();
-    server = TestServer.start("front.instances=1", "watch.max-backlog-bytes=65536");
-    connect();
-    GrpcClient raw = GrpcClient.client(server.clientVertx(),
-        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536");
+    GrpcClient raw = rawClient();
     List<Long> received = Collections.synchronizedList(new ArrayList<>());
     int puts = 50;
     CountDownLatch allDelivered = new CountDownLatch(puts);
@@ -324,11 +331,8 @@ class JetcdWatchLeaseTest {
    */
   @Test
   void watchersPastTheFrontsWatcherBytesAreCanceledWithTheReason() throws Exception {
-    stop();
-    server = TestServer.start("front.instances=1", "watch.max-front-watcher-bytes=65536");
-    connect();
-    GrpcClient raw = GrpcClient.client(server.clientVertx(),
-        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    restartWith("front.instances=1", "watch.max-front-watcher-bytes=65536");
+    GrpcClient raw = rawClient();
     try {
       BlockingQueue<WatchResponse> answers = new LinkedBlockingQueue<>();
       io.vertx.grpc.client.GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(
@@ -380,11 +384,8 @@ class JetcdWatchLeaseTest {
    */
   @Test
   void aStreamWhoseClientTakesNothingForTheStallTimeoutIsResetAndWhatItHeldDropped() throws Exception {
-    stop();
-    server = TestServer.start("front.instances=1", "watch.max-backlog-bytes=65536", "watch.stall-timeout=1s");
-    connect();
-    GrpcClient raw = GrpcClient.client(server.clientVertx(),
-        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.stall-timeout=1s");
+    GrpcClient raw = rawClient();
     try {
       int puts = 30;
       List<Long> received = Collections.synchronizedList(new ArrayList<>());
@@ -426,15 +427,10 @@ class JetcdWatchLeaseTest {
    */
   @Test
   void theStreamsOfAFrontTogetherHoldAtMostItsBacklogBoundAndLoseNothing() throws Exception {
-    stop();
     int frontBound = 256 * 1024;
-    server = TestServer.start("front.instances=1", "watch.max-backlog-bytes=65536",
-        "watch.max-front-backlog-bytes=" + frontBound);
-    connect();
-    GrpcClient stalledClient = GrpcClient.client(server.clientVertx(),
-        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
-    GrpcClient readingClient = GrpcClient.client(server.clientVertx(),
-        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.max-front-backlog-bytes=" + frontBound);
+    GrpcClient stalledClient = rawClient();
+    GrpcClient readingClient = rawClient();
     int puts = 60;
     int stalledStreams = 12;
     List<List<Long>> stalledReceived = new ArrayList<>();
@@ -494,8 +490,7 @@ class JetcdWatchLeaseTest {
     // every watcher alike sees all writes, the no-delete one the puts, the no-put one the deletes, the last all
     CountDownLatch allReceived = new CountDownLatch(
         alike * (writes + deleted) + writes + deleted + (writes + deleted));
-    GrpcClient raw = GrpcClient.client(server.clientVertx(),
-        new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
+    GrpcClient raw = rawClient();
     GrpcClientResponse<WatchRequest, WatchResponse> stream = TestServer.await(
         raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch)
             .compose(call -> {
