@@ -1,15 +1,35 @@
 package io.cairn;
 
+import com.google.protobuf.ByteString;
+import io.cairn.proto.etcd.KVGrpcClient;
+import io.cairn.proto.etcd.LeaseGrantRequest;
+import io.cairn.proto.etcd.LeaseGrpcClient;
+import io.cairn.proto.etcd.LeaseKeepAliveRequest;
+import io.cairn.proto.etcd.LeaseKeepAliveResponse;
+import io.cairn.proto.etcd.PutRequest;
+import io.cairn.proto.etcd.WatchCreateRequest;
+import io.cairn.proto.etcd.WatchGrpcClient;
+import io.cairn.proto.etcd.WatchRequest;
+import io.cairn.proto.etcd.WatchResponse;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static io.cairn.Queries.get;
@@ -18,7 +38,10 @@ import static io.cairn.Queries.set;
 import static io.cairn.TestServer.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Stopping under load: requests in flight are answered, and every acknowledged write is kept. */
+/**
+ * Stopping under load: requests in flight are answered, and every acknowledged write is kept; streams that stay open
+ * at their clients' will end at once with a status their clients retry on.
+ */
 class GracefulStopTest {
 
   @TempDir
@@ -46,6 +69,108 @@ class GracefulStopTest {
       for (int i : acknowledged) {
         assertThat(restarted.call(QueryServiceGrpcClient.ExecuteQuery, request(get("stop", "k" + i))).ok()
             .getResult().getGet().getFound()).as("acknowledged write k" + i).isTrue();
+      }
+    }
+  }
+
+  /**
+   * A stream the test drives: its answers, and its status once it ends. It holds its client: Vert.x closes a client
+   * that is no longer referenced, and its connection with it.
+   */
+  private record OpenStream<Req, Resp>(GrpcClient client, GrpcClientRequest<Req, Resp> call,
+                                       BlockingQueue<Resp> answers, Future<GrpcClientResponse<Req, Resp>> ended) {
+    static <Req, Resp> OpenStream<Req, Resp> open(TestServer server, GrpcClient client,
+                                                  ServiceMethod<Resp, Req> method) throws Exception {
+      BlockingQueue<Resp> answers = new LinkedBlockingQueue<>();
+      Promise<GrpcClientResponse<Req, Resp>> ended = Promise.promise();
+      GrpcClientRequest<Req, Resp> call = await(client.request(server.grpcAddress(), method));
+      call.response().onSuccess(response -> {
+        response.handler(answers::add);
+        response.endHandler(v -> {
+          call.end(); // as gRPC clients do once they have the status, which closes the stream
+          ended.tryComplete(response);
+        });
+        response.exceptionHandler(ended::tryFail);
+      }).onFailure(ended::tryFail);
+      return new OpenStream<>(client, call, answers, ended.future());
+    }
+
+    /** The status message; Vert.x's client reads it from the headers only, so after answers it is in the trailers. */
+    String statusMessage() throws Exception {
+      GrpcClientResponse<Req, Resp> response = await(ended);
+      String message = response.trailers().get("grpc-message");
+      return message == null ? response.statusMessage()
+          : java.net.URLDecoder.decode(message.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    Resp next() throws InterruptedException {
+      Resp answer = answers.poll(30, TimeUnit.SECONDS);
+      assertThat(answer).as("an answer within 30 s").isNotNull();
+      return answer;
+    }
+  }
+
+  @Test
+  void watchesKeepAlivesAndSessionsEndAtOnceWhenTheServerStops() throws Exception {
+    // With streams left open, the stop would take the whole timeout: longer than the test's 30 s wait.
+    try (TestServer server = TestServer.start("shutdown.timeout=10m")) {
+      GrpcClient client = server.newClient();
+      OpenStream<WatchRequest, WatchResponse> watch = OpenStream.open(server, client, WatchGrpcClient.Watch);
+      watch.call().write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+          .setKey(ByteString.copyFromUtf8("watched"))).build());
+      assertThat(watch.next().getCreated()).isTrue();
+
+      long lease = server.call(LeaseGrpcClient.LeaseGrant, LeaseGrantRequest.newBuilder().setTTL(60).build()).ok()
+          .getID();
+      OpenStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse> keepAlive =
+          OpenStream.open(server, client, LeaseGrpcClient.LeaseKeepAlive);
+      keepAlive.call().write(LeaseKeepAliveRequest.newBuilder().setID(lease).build());
+      assertThat(keepAlive.next().getTTL()).isEqualTo(60);
+
+      OpenStream<QueryRequest, QueryResponse> session =
+          OpenStream.open(server, client, QueryServiceGrpcClient.ExecuteInteractive);
+      session.call().write(request(set("stop", "in-session", "v")));
+      assertThat(session.next().hasError()).isFalse();
+
+      server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("watched"))
+          .setValue(ByteString.copyFromUtf8("last")).build()).ok();
+      assertThat(watch.next().getEvents(0).getKv().getValue().toStringUtf8()).isEqualTo("last");
+
+      await(server.server().stop());
+
+      assertThat(await(watch.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
+      assertThat(watch.statusMessage()).isEqualTo("etcdserver: server stopped");
+      assertThat(await(keepAlive.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
+      assertThat(keepAlive.statusMessage()).isEqualTo("etcdserver: server stopped");
+      assertThat(await(session.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
+      assertThat(session.statusMessage()).startsWith("the server is stopping");
+    }
+  }
+
+  @Test
+  void aSessionCutShortByTheStopAnswersEveryQueryItRanAndRunsNoOther() throws Exception {
+    int sent = 2_000;
+    List<QueryResponse> answers;
+    try (TestServer server = TestServer.start(dataDir)) {
+      OpenStream<QueryRequest, QueryResponse> session =
+          OpenStream.open(server, server.newClient(), QueryServiceGrpcClient.ExecuteInteractive);
+      for (int i = 0; i < sent; i++) {
+        session.call().write(request(set("cut", "k" + i, "v")));
+      }
+      session.next();
+      await(server.server().stop());
+      assertThat(await(session.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
+      answers = new ArrayList<>(session.answers());
+    }
+    assertThat(answers.size() + 1).as("answered before the stop").isLessThan(sent);
+    assertThat(answers).allSatisfy(answer -> assertThat(answer.hasError()).isFalse());
+
+    int answered = answers.size() + 1;
+    try (TestServer restarted = TestServer.start(dataDir)) {
+      for (int i = 0; i < sent; i++) {
+        assertThat(restarted.call(QueryServiceGrpcClient.ExecuteQuery, request(get("cut", "k" + i))).ok()
+            .getResult().getGet().getFound()).as("k" + i + (i < answered ? ", answered," : ", not answered,")
+            + " is stored").isEqualTo(i < answered);
       }
     }
   }

@@ -117,7 +117,8 @@ public final class ConfigSchema {
       key("metrics.vertx-detail", BOOL, false,
           "also export Vert.x's per-request HTTP and per-message event-bus metrics (costly under load)"),
       new ConfigKey("shutdown.timeout", DURATION, () -> "30s", 0, 3_600_000, List.of(),
-          "how long in-flight requests may take to finish on SIGTERM/SIGINT"),
+          "how long in-flight requests may take to finish on SIGTERM/SIGINT (watches, keep-alives and interactive "
+              + "sessions end at once, with a status clients retry on)"),
       new ConfigKey("log.format", CHOICE, () -> "text", 0, 0, List.of("text", "json"), "text or json (one object a line)"),
       new ConfigKey("log.level", CHOICE, () -> "info", 0, 0, List.of("trace", "debug", "info", "warn", "error"),
           "root log level"));

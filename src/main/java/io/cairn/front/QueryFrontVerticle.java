@@ -48,6 +48,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
   private final PrometheusMeterRegistry registry;
   private final int port;
   private final String name = "grpc-front-" + SEQUENCE.incrementAndGet();
+  private final OpenStreams openStreams = new OpenStreams();
   private HttpServer server;
 
   /** {@code port} is the port to bind: the configured one, or a negative value to share one free port. */
@@ -80,7 +81,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
         .register(registry);
     vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null)
         .map(Message::body)
-        .compose(cluster -> EtcdApi.create(vertx, config, guard, storage, cluster, registry, name)
+        .compose(cluster -> EtcdApi.create(vertx, config, guard, storage, cluster, registry, name, openStreams)
             .compose(etcd -> listen(cluster, etcd, guard, storage)))
         .onSuccess(s -> {
           Listeners.listening(vertx, name, config.grpc().host() + ":" + s.actualPort());
@@ -104,7 +105,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     health.register(QueryServiceGrpcService.SERVICE_NAME,
         () -> storage.status().map(StorageStatus::writable).otherwise(false));
     Probes probes = new Probes(vertx, config, registry);
-    grpc.addService(new QueryRpcService(vertx, guard, storage, config, cluster, probes, registry));
+    grpc.addService(new QueryRpcService(vertx, guard, storage, config, cluster, probes, registry, openStreams));
     grpc.addService(new AdminRpcService(vertx, guard));
     etcd.bind(grpc);
     grpc.addService(health);
@@ -143,7 +144,11 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     FunctionCounter.builder("cairn.front.connections.refused", connections, ConnectionLimit::refused)
         .description("connections closed as they came because front.max-connections were open").register(registry);
     server.connectionHandler(connection -> {
-      if (connections.admit(connection) && connection instanceof ConnectionBase base) {
+      if (!connections.admit(connection)) {
+        return;
+      }
+      connection.shutdownHandler(v -> openStreams.connectionShutDown(connection));
+      if (connection instanceof ConnectionBase base) {
         base.channelHandlerContext().pipeline().addFirst(CLIENT_CONNECTION_HANDLER,
             new ClientConnectionHandler(traffic));
       }
@@ -156,7 +161,10 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     return server == null ? -1 : server.actualPort();
   }
 
-  /** Stops accepting, then lets in-flight calls finish within {@code shutdown.timeout}. */
+  /**
+   * Stops accepting, then lets in-flight calls finish within {@code shutdown.timeout}; the streams that stay open
+   * at their clients' will (watches, keep-alives, interactive sessions) answer what they have taken on and end.
+   */
   @Override
   public void stop(Promise<Void> stopPromise) {
     Listeners.closed(vertx, name);
@@ -165,6 +173,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
       stopPromise.complete();
       return;
     }
+    openStreams.frontStopping();
     server.shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS).onComplete(stopPromise);
   }
 

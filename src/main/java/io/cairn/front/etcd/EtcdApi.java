@@ -5,6 +5,7 @@ import io.cairn.bus.ClusterInfo;
 import io.cairn.bus.CommittedEvents;
 import io.cairn.bus.WatchInterest;
 import io.cairn.config.CairnConfig;
+import io.cairn.front.OpenStreams;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
 import io.micrometer.core.instrument.Gauge;
@@ -33,10 +34,11 @@ public final class EtcdApi {
    * gets storage's {@link WatchInterest}, through which the hub asks for those events while it has streams.
    */
   public static Future<EtcdApi> create(Vertx vertx, CairnConfig config, RpcGuard guard, StorageClient storage,
-                                       ClusterInfo cluster, MeterRegistry registry, String frontName) {
+                                       ClusterInfo cluster, MeterRegistry registry, String frontName,
+                                       OpenStreams openStreams) {
     EtcdContext ctx = new EtcdContext(vertx, guard, storage, new EtcdConvert(cluster, config.limits().maxTxnOps()), cluster,
         () -> vertx.eventBus().<ClusterInfo>request(Addresses.CLUSTER_INFO, null).map(Message::body),
-        config.limits().maxRequestSize());
+        config.limits().maxRequestSize(), openStreams);
     long maxFrontBacklogBytes = config.watch().maxFrontBacklogBytes() > 0 ? config.watch().maxFrontBacklogBytes()
         : WatchHub.defaultMaxFrontBacklogBytes(config.front().instances());
     long maxWatcherBytes = config.watch().maxFrontWatcherBytes() > 0 ? config.watch().maxFrontWatcherBytes()

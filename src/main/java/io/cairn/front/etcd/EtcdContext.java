@@ -1,6 +1,7 @@
 package io.cairn.front.etcd;
 
 import io.cairn.bus.ClusterInfo;
+import io.cairn.front.OpenStreams;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
 import io.vertx.core.Future;
@@ -12,9 +13,12 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
-/** What the etcd services of one front share: storage, identity, limits, the unary guard. */
+/**
+ * What the etcd services of one front share: storage, identity, limits, the unary guard, and the front's register of
+ * streams to end when it stops.
+ */
 record EtcdContext(Vertx vertx, RpcGuard guard, StorageClient storage, EtcdConvert convert, ClusterInfo cluster,
-                   Supplier<Future<ClusterInfo>> currentCluster, int maxRequestSize) {
+                   Supplier<Future<ClusterInfo>> currentCluster, int maxRequestSize, OpenStreams openStreams) {
 
   /** Serves a unary etcd method through the guard, after etcd's leader requirement. */
   <Req, Resp> void unary(GrpcServer server, ServiceMethod<Req, Resp> method,

@@ -39,6 +39,11 @@ final class EtcdErrors {
     return new CairnException(ErrorCode.UNAVAILABLE, "etcdserver: no leader");
   }
 
+  /** etcd's answer to the streams still open when it stops; its clients resume them elsewhere or after the restart. */
+  static CairnException serverStopped() {
+    return new CairnException(ErrorCode.UNAVAILABLE, "etcdserver: server stopped");
+  }
+
   static CairnException badLeaderTransferee() {
     return new CairnException(ErrorCode.FAILED_PRECONDITION, "etcdserver: bad leader transferee");
   }

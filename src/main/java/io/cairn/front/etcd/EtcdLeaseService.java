@@ -7,6 +7,7 @@ import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.LeaseAnswer;
 import io.cairn.bus.LeaseQuery;
+import io.cairn.front.OpenStreams;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
 import io.cairn.proto.etcd.LeaseGrantRequest;
@@ -26,6 +27,7 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.Service;
 import io.vertx.grpc.server.StatusException;
 
@@ -106,10 +108,6 @@ final class EtcdLeaseService implements Service {
     });
   }
 
-  /**
-   * One keep-alive answered at a time, in order: the stream is paused while an answer is pending or the client
-   * is not reading, so a flooding client cannot make the server queue work for it.
-   */
   private void keepAlive(GrpcServerRequest<LeaseKeepAliveRequest, LeaseKeepAliveResponse> request) {
     try {
       ctx.requireLeader(request);
@@ -117,15 +115,70 @@ final class EtcdLeaseService implements Service {
       request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
       return;
     }
-    var response = request.response();
-    request.exceptionHandler(e -> { });
-    request.endHandler(v -> response.end());
-    request.handler(message -> {
+    new KeepAliveStream(request).start();
+  }
+
+  /**
+   * One keep-alive answered at a time, in order: the stream is paused while an answer is pending or the client
+   * is not reading, so a flooding client cannot make the server queue work for it. When the front stops, the
+   * keep-alive under way is answered and the stream ends with etcd's status for a stopping server, on which etcd's
+   * clients go on keeping their leases alive elsewhere or after the restart.
+   */
+  private final class KeepAliveStream implements OpenStreams.Stream {
+    private final GrpcServerRequest<LeaseKeepAliveRequest, LeaseKeepAliveResponse> request;
+    private final GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response;
+    private boolean answering;
+    private boolean stopping;
+    private boolean ended;
+
+    KeepAliveStream(GrpcServerRequest<LeaseKeepAliveRequest, LeaseKeepAliveResponse> request) {
+      this.request = request;
+      this.response = request.response();
+    }
+
+    void start() {
+      request.exceptionHandler(e -> ended());
+      response.exceptionHandler(e -> ended());
+      request.endHandler(v -> {
+        ended();
+        response.end();
+      });
+      request.handler(this::keepAlive);
+      ctx.openStreams().opened(request.connection(), this);
+    }
+
+    @Override
+    public void frontStopping() {
+      stopping = true;
       request.pause();
+      if (!answering) {
+        stop();
+      }
+    }
+
+    private void stop() {
+      if (!ended) {
+        ended();
+        RpcGuard.fail(request, EtcdErrors.serverStopped());
+      }
+    }
+
+    private void ended() {
+      ended = true;
+      ctx.openStreams().closed(request.connection(), this);
+    }
+
+    private void keepAlive(LeaseKeepAliveRequest message) {
+      request.pause();
+      answering = true;
       storage.lease(new LeaseQuery.KeepAlive(message.getID()), RpcGuard.DEFAULT_TIMEOUT_MS).onComplete(ar -> {
+        answering = false;
+        if (ended) {
+          return;
+        }
         if (ar.failed()) {
-          CairnException e = CairnException.from(ar.cause());
-          response.fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
+          ended();
+          RpcGuard.fail(request, CairnException.from(ar.cause()));
           return;
         }
         LeaseAnswer.Lease lease = ar.result().leases().get(0);
@@ -136,14 +189,23 @@ final class EtcdLeaseService implements Service {
           if (!RpcGuard.clientLeft(e)) {
             throw e;
           }
+          ended();
           return;
         }
-        if (response.writeQueueFull()) {
-          response.drainHandler(v -> request.resume());
+        if (stopping) {
+          stop();
+        } else if (response.writeQueueFull()) {
+          response.drainHandler(v -> resume());
         } else {
           request.resume();
         }
       });
-    });
+    }
+
+    private void resume() {
+      if (!stopping) {
+        request.resume();
+      }
+    }
   }
 }

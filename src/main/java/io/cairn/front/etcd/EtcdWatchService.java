@@ -39,7 +39,8 @@ final class EtcdWatchService implements Service {
         request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
         return;
       }
-      new WatchStream(ctx.vertx(), hub, ctx.storage(), ctx.convert(), ctx.maxRequestSize(), request).start();
+      new WatchStream(ctx.vertx(), hub, ctx.storage(), ctx.convert(), ctx.maxRequestSize(), request)
+          .start(ctx.openStreams());
     });
   }
 }

@@ -8,6 +8,7 @@ import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
 import io.cairn.bus.MvccErrors;
 import io.cairn.bus.ReadReply;
+import io.cairn.front.OpenStreams;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
 import io.cairn.proto.etcd.WatchCreateRequest;
@@ -37,7 +38,7 @@ import java.util.stream.Collectors;
  * absorbed; a client that stopped reading is not fed. The same happens to a stream while its front's streams together
  * hold more than {@code watch.max-front-backlog-bytes}; it then catches up when the {@link WatchHub} has room again.
  */
-final class WatchStream {
+final class WatchStream implements OpenStreams.Stream {
 
   private static final Logger LOG = LoggerFactory.getLogger(WatchStream.class);
   static final int HISTORY_PAGE_EVENTS = 1000;
@@ -53,6 +54,7 @@ final class WatchStream {
   private final GrpcServerRequest<WatchRequest, WatchResponse> request;
   private final GrpcServerResponse<WatchRequest, WatchResponse> response;
   private final Map<Long, Watcher> watchers = new LinkedHashMap<>();
+  private OpenStreams openStreams;
   private long nextAutoId;
   private boolean closed;
   private boolean waitingForDrain;
@@ -113,7 +115,8 @@ final class WatchStream {
     this.response = request.response();
   }
 
-  void start() {
+  void start(OpenStreams openStreams) {
+    this.openStreams = openStreams;
     hub.add(this);
     request.handler(this::onRequest);
     request.exceptionHandler(e -> {
@@ -122,6 +125,19 @@ final class WatchStream {
     });
     request.endHandler(v -> close(true));
     response.exceptionHandler(e -> close(false));
+    openStreams.opened(request.connection(), this);
+  }
+
+  /**
+   * Ends the stream with etcd's status for a stopping server, after the answers already written: etcd's clients
+   * take it as a sign to resume their watches elsewhere or after the restart, from the revision they had reached.
+   */
+  @Override
+  public void frontStopping() {
+    if (!closed) {
+      close(false);
+      RpcGuard.fail(request, EtcdErrors.serverStopped());
+    }
   }
 
   int size() {
@@ -137,6 +153,7 @@ final class WatchStream {
     watchers.values().forEach(w -> hub.watcherRemoved(w.bytes));
     watchers.clear();
     hub.remove(this);
+    openStreams.closed(request.connection(), this);
     if (endResponse) {
       try {
         response.end();
@@ -149,6 +166,9 @@ final class WatchStream {
   }
 
   private void onRequest(WatchRequest message) {
+    if (closed) {
+      return;
+    }
     switch (message.getRequestUnionCase()) {
       case CREATE_REQUEST -> create(message.getCreateRequest());
       case CANCEL_REQUEST -> cancel(message.getCancelRequest().getWatchId());

@@ -2,14 +2,17 @@ package io.cairn.front.query;
 
 import io.cairn.bus.CairnException;
 import io.cairn.bus.ErrorCode;
+import io.cairn.front.OpenStreams;
 import io.cairn.front.RpcGuard;
 import io.cairn.proto.v1.QueryError;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
+import io.vertx.grpc.server.StatusException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +29,14 @@ import java.util.function.Function;
  * in flight from the moment it is read until its answer is handed to the transport; at the bound the session stops
  * reading the client, and it resumes once answers have gone out (which needs the client to take them). Its bytes
  * count under {@code front.max-inflight-bytes} until then too (from the moment its length arrived, see {@code
- * StreamBudget}), which may hold the session's later queries back, and so does its answer until written.
+ * StreamBudget}), which may hold the session's later queries back, and so does its answer until written. When the
+ * front stops, the session reads no more queries, answers those it has read, and ends with UNAVAILABLE.
  */
-final class InteractiveSession {
+final class InteractiveSession implements OpenStreams.Stream {
 
   private static final Logger LOG = LoggerFactory.getLogger(InteractiveSession.class);
+  private static final String STOPPED = "the server is stopping: this session's queries after its last answer were not "
+      + "run; send them again once it is back, or to another member";
 
   private final Function<QueryRequest, Future<QueryResponse>> executor;
   private final int maxInflight;
@@ -54,7 +60,9 @@ final class InteractiveSession {
   private final TreeSet<Long> writesAnsweredEarly = new TreeSet<>();
   private final ArrayDeque<ReadGate> readGates = new ArrayDeque<>();
   private List<Future<?>> readsSinceWrite = new ArrayList<>();
+  private OpenStreams openStreams;
   private boolean paused;
+  private boolean stopping;
   private boolean clientDone;
   private boolean finished;
 
@@ -78,7 +86,8 @@ final class InteractiveSession {
   /** A read waiting for the writes up to {@code afterWrite} to be answered. */
   private record ReadGate(long afterWrite, Promise<Void> open) {}
 
-  void start() {
+  void start(OpenStreams openStreams) {
+    this.openStreams = openStreams;
     request.handler(this::onQuery);
     request.endHandler(v -> {
       clientDone = true;
@@ -86,6 +95,17 @@ final class InteractiveSession {
     });
     request.exceptionHandler(e -> abandon("the client went away: " + e));
     response.exceptionHandler(e -> abandon("the stream failed: " + e));
+    openStreams.opened(request.connection(), this);
+  }
+
+  @Override
+  public void frontStopping() {
+    if (finished) {
+      return;
+    }
+    stopping = true;
+    request.pause();
+    flush();
   }
 
   private void onQuery(QueryRequest query) {
@@ -212,7 +232,7 @@ final class InteractiveSession {
         bytes.release(answered.bytes());
         metrics.interactiveInflight.decrementAndGet();
       }
-      if (paused && answers.size() < maxInflight) {
+      if (paused && answers.size() < maxInflight && !stopping) {
         paused = false;
         metrics.pausedSessions.decrementAndGet();
         request.resume();
@@ -220,6 +240,9 @@ final class InteractiveSession {
       if (clientDone && answers.isEmpty()) {
         response.end();
         finish(null);
+      } else if (stopping && answers.isEmpty()) {
+        response.fail(new StatusException(GrpcStatus.UNAVAILABLE, STOPPED));
+        finish(ErrorCode.UNAVAILABLE);
       }
     } catch (RuntimeException e) {
       if (!RpcGuard.clientLeft(e)) {
@@ -238,6 +261,7 @@ final class InteractiveSession {
 
   private void finish(ErrorCode code) {
     finished = true;
+    openStreams.closed(request.connection(), this);
     metrics.interactiveInflight.addAndGet(-answers.size());
     for (Pending unwritten : answers) {
       if (unwritten.answer().isComplete()) {

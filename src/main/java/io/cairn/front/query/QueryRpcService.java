@@ -6,6 +6,7 @@ import io.cairn.bus.ClusterInfo;
 import io.cairn.bus.KvOp;
 import io.cairn.bus.KvResult;
 import io.cairn.config.CairnConfig;
+import io.cairn.front.OpenStreams;
 import io.cairn.front.RpcGuard;
 import io.cairn.front.StorageClient;
 import io.cairn.Version;
@@ -48,10 +49,12 @@ public final class QueryRpcService implements Service {
   private final StreamMetrics metrics;
   private final Headers headers;
   private final StreamRoom streamRoom;
+  private final OpenStreams openStreams;
 
   public QueryRpcService(Vertx vertx, RpcGuard guard, StorageClient storage, CairnConfig config, ClusterInfo cluster,
-                         Probes probes, MeterRegistry registry) {
+                         Probes probes, MeterRegistry registry, OpenStreams openStreams) {
     this.vertx = vertx;
+    this.openStreams = openStreams;
     this.guard = guard;
     this.storage = storage;
     this.limits = config.limits();
@@ -107,7 +110,7 @@ public final class QueryRpcService implements Service {
       RpcGuard.Ticket ticket = guard.admit(request);
       if (ticket != null) {
         new InteractiveSession(this::executeInteractive, streams.interactiveMaxInflight(), metrics, headers,
-            request, ticket, bytes, guard).start();
+            request, ticket, bytes, guard).start(openStreams);
       }
     });
     server.callHandler(QueryServiceGrpcService.GetServerInfo,

@@ -619,4 +619,52 @@ class JetcdWatchLeaseTest {
     assertThat(ttl.getKeys()).extracting(JetcdKvTest::str).containsExactly("keep");
     assertThat(get(kv.get(bs("keep"))).getKvs().get(0).getLease()).isEqualTo(id);
   }
+
+  @Test
+  void watchesAndKeepAlivesGoOnAcrossARestartOfTheServer() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    server = server.restart("grpc.port=" + port, "shutdown.timeout=10m");
+    client.close();
+    connect();
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    List<String> errors = Collections.synchronizedList(new ArrayList<>());
+    BlockingQueue<Long> keptAlive = new LinkedBlockingQueue<>();
+    long lease = get(client.getLeaseClient().grant(6)).getID();
+    // jetcd tells a watch's listener of every error, also of those on which it resumes the watch
+    try (Watch.Watcher w = client.getWatchClient().watch(bs("across/"), WatchOption.builder().isPrefix(true).build(),
+             Watch.listener(r -> r.getEvents().forEach(e -> events.add(describe(e))),
+                 e -> errors.add(e.getMessage())));
+         io.etcd.jetcd.support.CloseableClient k = client.getLeaseClient().keepAlive(lease,
+             new io.grpc.stub.StreamObserver<>() {
+               public void onNext(io.etcd.jetcd.lease.LeaseKeepAliveResponse r) {
+                 keptAlive.add(r.getTTL());
+               }
+
+               public void onError(Throwable t) {
+               }
+
+               public void onCompleted() {
+               }
+             })) {
+      get(kv.put(bs("across/before"), bs("1")));
+      assertThat(take(events, 1)).containsExactly("PUT across/before=1");
+      assertThat(keptAlive.poll(10, TimeUnit.SECONDS)).isEqualTo(6);
+
+      // a stop that waited for these streams would take the whole shutdown.timeout, past the restart's 30 s
+      server = server.restart("grpc.port=" + port);
+      keptAlive.clear();
+      get(kv.put(bs("across/after"), bs("2")));
+      assertThat(take(events, 1)).as("the watch resumed where it was").containsExactly("PUT across/after=2");
+      Long ttl;
+      do {
+        ttl = keptAlive.poll(10, TimeUnit.SECONDS);
+      } while (ttl != null && ttl != 6);
+      assertThat(ttl).as("the keep-alive resumed").isEqualTo(6);
+      assertThat(events).isEmpty();
+      assertThat(errors).containsOnly("etcdserver: server stopped");
+    }
+  }
 }
