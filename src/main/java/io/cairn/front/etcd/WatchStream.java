@@ -285,7 +285,7 @@ final class WatchStream implements OpenStreams.Stream {
   /**
    * The watchers wait with answers the client has not taken: if it takes nothing for {@code watch.stall-timeout},
    * the stream is reset, which drops them and gives their room to the front's other streams (an error status
-   * would wait behind them). etcd's clients resume their watches from where they were.
+   * would wait behind them). etcd's clients report the watch canceled; the application watches again.
    */
   private void clientMustTake() {
     if (stallTimer >= 0 || backlogBytes == 0 || closed) {
