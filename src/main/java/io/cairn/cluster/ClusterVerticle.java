@@ -27,8 +27,9 @@ import java.util.List;
 
 /**
  * Membership. Standalone mode: on first start it generates a cluster id and a member id and persists them in
- * {@code <data-dir>/cluster/identity.json}; afterwards it reports this single member. Raft (Apache Ratis) joins here
- * with the cluster work.
+ * {@code <data-dir>/cluster/identity.json}; afterwards it reports this single member. Each start is the member's own
+ * election, as a single etcd member's is: the term, kept in the same file, goes up by one, so the raft term that
+ * {@code Status} and response headers carry tells starts apart. Raft (Apache Ratis) joins here with the cluster work.
  */
 public final class ClusterVerticle extends AbstractVerticle {
 
@@ -49,12 +50,14 @@ public final class ClusterVerticle extends AbstractVerticle {
 
   @Override
   public void start(Promise<Void> startPromise) {
-    vertx.executeBlocking(() -> loadOrCreateIdentity(dataDir.resolve("cluster").resolve("identity.json")))
+    Path file = dataDir.resolve("cluster").resolve("identity.json");
+    vertx.executeBlocking(() -> startTerm(file, loadOrCreateIdentity(file)))
         .onSuccess(identity -> {
           long clusterId = Long.parseUnsignedLong(identity.getString("cluster_id"), 16);
           long memberId = Long.parseUnsignedLong(identity.getString("member_id"), 16);
+          long term = identity.getLong("term");
           leaderId = memberId;
-          vertx.eventBus().localConsumer(Addresses.CLUSTER_INFO, msg -> msg.reply(info(clusterId, memberId)));
+          vertx.eventBus().localConsumer(Addresses.CLUSTER_INFO, msg -> msg.reply(info(clusterId, memberId, term)));
           registerMetrics(memberId);
           Heartbeats.start(vertx, NAME);
         })
@@ -88,13 +91,13 @@ public final class ClusterVerticle extends AbstractVerticle {
   }
 
   /** Client URLs are those of the gRPC fronts listening now (all share one port). */
-  private ClusterInfo info(long clusterId, long memberId) {
+  private ClusterInfo info(long clusterId, long memberId, long term) {
     List<String> clientUrls = Listeners.all(vertx).entrySet().stream()
         .filter(e -> e.getKey().startsWith("grpc-front-"))
         .map(e -> "http://" + e.getValue())
         .distinct()
         .toList();
-    return new ClusterInfo(clusterId, memberId, leaderId, 0, List.of(
+    return new ClusterInfo(clusterId, memberId, leaderId, term, List.of(
         new ClusterInfo.Member(memberId, memberName, List.of(), clientUrls, false)));
   }
 
@@ -117,6 +120,25 @@ public final class ClusterVerticle extends AbstractVerticle {
         .put("member_id", Long.toHexString(nonZero(random)))
         .put("created", Instant.now().toString());
     Files.createDirectories(file.getParent());
+    write(file, identity);
+    LOG.info("new member identity: cluster {} member {}", identity.getString("cluster_id"),
+        identity.getString("member_id"));
+    return identity;
+  }
+
+  /** The member's term for this start: one past the last start's, durable before the member leads in it. */
+  private static JsonObject startTerm(Path file, JsonObject identity) throws IOException {
+    Object last = identity.getValue("term", 0L);
+    if (!(last instanceof Number n) || n.longValue() < 0) {
+      throw new IOException(file + " is damaged: its term is not a number of terms: " + last);
+    }
+    identity.put("term", n.longValue() + 1);
+    write(file, identity);
+    return identity;
+  }
+
+  /** Replaces the file with the identity at once and durably: a crash leaves the old file or the new one. */
+  private static void write(Path file, JsonObject identity) throws IOException {
     Path temp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.writeString(temp, identity.encodePrettily(), StandardCharsets.UTF_8);
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -126,9 +148,6 @@ public final class ClusterVerticle extends AbstractVerticle {
     try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
       dir.force(true);
     }
-    LOG.info("new member identity: cluster {} member {}", identity.getString("cluster_id"),
-        identity.getString("member_id"));
-    return identity;
   }
 
   private static long nonZero(SecureRandom random) {

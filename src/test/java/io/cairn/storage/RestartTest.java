@@ -2,6 +2,9 @@ package io.cairn.storage;
 
 import io.cairn.CairnServer;
 import io.cairn.TestServer;
+import io.cairn.proto.etcd.MaintenanceGrpcClient;
+import io.cairn.proto.etcd.StatusRequest;
+import io.cairn.proto.etcd.StatusResponse;
 import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
 import io.vertx.core.json.JsonObject;
@@ -36,6 +39,7 @@ class RestartTest {
           .ok();
       lastRevision = last.getHeader().getRevision();
       clusterId = last.getHeader().getClusterId();
+      assertThat(last.getHeader().getRaftTerm()).as("the first start's term").isEqualTo(1);
     }
     assertThat(new JsonObject(Files.readString(dataDir.resolve("cluster/identity.json"))).getString("member_id"))
         .isNotBlank();
@@ -46,6 +50,10 @@ class RestartTest {
       assertThat(k0.getResult().getGet().getKv().getVersion()).isEqualTo(2);
       assertThat(k0.getHeader().getRevision()).isEqualTo(lastRevision);
       assertThat(k0.getHeader().getClusterId()).isEqualTo(clusterId);
+      assertThat(k0.getHeader().getRaftTerm()).as("each start is a new term, as a single etcd member's").isEqualTo(2);
+      StatusResponse status = second.call(MaintenanceGrpcClient.Status, StatusRequest.getDefaultInstance()).ok();
+      assertThat(status.getRaftTerm()).isEqualTo(2);
+      assertThat(status.getHeader().getRaftTerm()).isEqualTo(2);
       for (int i = 1; i < 20; i++) {
         assertThat(second.call(QueryServiceGrpcClient.ExecuteQuery, request(get("durable", "k" + i))).ok()
             .getResult().getGet().getKv().getValue().toStringUtf8()).isEqualTo("v" + i);
