@@ -14,7 +14,8 @@ import java.util.Set;
  * interactive sessions), by connection. A graceful stop waits for every stream to end, so without being told these
  * would hold it for the whole {@code shutdown.timeout}. Once the front stops, each connection's streams are told as
  * soon as the connection has sent its GOAWAY (so their clients open no new stream on it, and reconnect to a front
- * still listening, if any): each answers what it has already taken on, then ends. Used on the front's event loop only.
+ * still listening, if any): each answers what it has already taken on, then ends. Only a connection with such a
+ * stream carries a shutdown handler: idle connections cost nothing more. Used on the front's event loop only.
  */
 public final class OpenStreams {
 
@@ -29,13 +30,23 @@ public final class OpenStreams {
   private final Set<HttpConnection> shutDown = new HashSet<>();
   private boolean stopping;
 
-  /** Counts the stream as open until {@link #closed}; one opened on a connection already shut down is told at once. */
+  /**
+   * Counts the stream as open until {@link #closed}; one opened on a connection already shut down is told at once.
+   * Streams opened while the front stops wait for their connection's GOAWAY like the others: told earlier, their
+   * clients would open them again on the same connection.
+   */
   public void opened(HttpConnection connection, Stream stream) {
     if (shutDown.contains(connection)) {
       stream.frontStopping();
-    } else {
-      open.computeIfAbsent(connection, c -> new LinkedHashSet<>()).add(stream);
+      return;
     }
+    Set<Stream> streams = open.get(connection);
+    if (streams == null) {
+      streams = new LinkedHashSet<>();
+      open.put(connection, streams);
+      connection.shutdownHandler(v -> connectionShutDown(connection));
+    }
+    streams.add(stream);
   }
 
   public void closed(HttpConnection connection, Stream stream) {
@@ -54,7 +65,7 @@ public final class OpenStreams {
    * The connection sent or received a GOAWAY: if the front stops, its streams are told; otherwise its client is
    * the one leaving, and its streams end as it pleases.
    */
-  public void connectionShutDown(HttpConnection connection) {
+  private void connectionShutDown(HttpConnection connection) {
     if (!stopping) {
       return;
     }

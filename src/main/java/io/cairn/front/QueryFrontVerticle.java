@@ -144,11 +144,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     FunctionCounter.builder("cairn.front.connections.refused", connections, ConnectionLimit::refused)
         .description("connections closed as they came because front.max-connections were open").register(registry);
     server.connectionHandler(connection -> {
-      if (!connections.admit(connection)) {
-        return;
-      }
-      connection.shutdownHandler(v -> openStreams.connectionShutDown(connection));
-      if (connection instanceof ConnectionBase base) {
+      if (connections.admit(connection) && connection instanceof ConnectionBase base) {
         base.channelHandlerContext().pipeline().addFirst(CLIENT_CONNECTION_HANDLER,
             new ClientConnectionHandler(traffic));
       }
