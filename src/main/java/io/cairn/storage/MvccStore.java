@@ -131,7 +131,13 @@ public final class MvccStore implements AutoCloseable {
     this.writeOptions = new WriteOptions().setSync(sync);
     byte[] format = db.get(metaCf, META_FORMAT);
     if (format == null) {
-      db.put(metaCf, writeOptions, META_FORMAT, Encoding.longBytes(FORMAT_VERSION));
+      // A new store is at revision 1 and its first write gets 2, as etcd's: etcd's clients may take revision 0
+      // for "none" or "the latest" (a Range at revision 0, a watch from 0, Kubernetes' resourceVersion "0").
+      try (WriteBatch created = new WriteBatch()) {
+        created.put(metaCf, META_REVISION, Encoding.longBytes(1));
+        created.put(metaCf, META_FORMAT, Encoding.longBytes(FORMAT_VERSION));
+        db.write(writeOptions, created);
+      }
     } else if (Encoding.longOf(format) == 1) {
       upgradeFromFormat1();
     } else if (Encoding.longOf(format) != FORMAT_VERSION) {

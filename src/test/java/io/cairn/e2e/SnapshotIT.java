@@ -51,7 +51,7 @@ class SnapshotIT {
     Path restored = tmp.resolve("restored");
     try (CairnProcess server = CairnProcess.startServer(tmp.resolve("data"))) {
       int port = server.grpcPort();
-      for (int i = 0; i < 50; i++) {
+      for (int i = 0; i < 50; i++) { // revisions 2 to 51: a new store is at revision 1, as etcd's
         assertThat(etcdctl(port, "put", "snap/k" + i, "value-" + i).exit()).isZero();
       }
       Result saved = etcdctl(port, "snapshot", "save", etcdFile.toString());
@@ -61,17 +61,17 @@ class SnapshotIT {
 
       Result cliSave = cairn("snapshot", "save", cairnFile.toString(), "--endpoint", "127.0.0.1:" + port);
       assertThat(cliSave.exit()).as(cliSave.out()).isZero();
-      assertThat(cliSave.out()).contains("revision:      51", "keys:          51", "checksum:      OK");
+      assertThat(cliSave.out()).contains("revision:      52", "keys:          51", "checksum:      OK");
     }
 
     Result status = cairn("snapshot", "status", etcdFile.toString());
     assertThat(status.exit()).as(status.out()).isZero();
-    assertThat(status.out()).contains("revision:      50", "keys:          50", "checksum:      OK",
+    assertThat(status.out()).contains("revision:      51", "keys:          50", "checksum:      OK",
         "etcd trailer:  sha256 OK");
 
     Result restore = cairn("snapshot", "restore", etcdFile.toString(), "--data-dir", restored.toString());
     assertThat(restore.exit()).as(restore.out()).isZero();
-    assertThat(restore.out()).contains("restored revision 50 (50 keys)");
+    assertThat(restore.out()).contains("restored revision 51 (50 keys)");
     Result again = cairn("snapshot", "restore", etcdFile.toString(), "--data-dir", restored.toString());
     assertThat(again.exit()).isEqualTo(1);
     assertThat(again.out()).contains("is not empty");
@@ -80,9 +80,9 @@ class SnapshotIT {
       Result keys = etcdctl(server.grpcPort(), "get", "snap/", "--prefix", "--keys-only");
       assertThat(keys.out().lines().filter(l -> !l.isBlank())).hasSize(50).doesNotContain("snap/after");
       assertThat(etcdctl(server.grpcPort(), "get", "snap/k7", "--print-value-only").out()).isEqualTo("value-7");
-      assertThat(etcdctl(server.grpcPort(), "get", "snap/k7", "--rev=3", "--print-value-only").out())
+      assertThat(etcdctl(server.grpcPort(), "get", "snap/k7", "--rev=4", "--print-value-only").out())
           .as("history came along").isEmpty();
-      assertThat(etcdctl(server.grpcPort(), "get", "snap/k2", "--rev=3", "--print-value-only").out())
+      assertThat(etcdctl(server.grpcPort(), "get", "snap/k2", "--rev=4", "--print-value-only").out())
           .isEqualTo("value-2");
     }
 

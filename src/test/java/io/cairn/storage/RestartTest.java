@@ -2,7 +2,10 @@ package io.cairn.storage;
 
 import io.cairn.CairnServer;
 import io.cairn.TestServer;
+import com.google.protobuf.ByteString;
+import io.cairn.proto.etcd.KVGrpcClient;
 import io.cairn.proto.etcd.MaintenanceGrpcClient;
+import io.cairn.proto.etcd.RangeRequest;
 import io.cairn.proto.etcd.StatusRequest;
 import io.cairn.proto.etcd.StatusResponse;
 import io.cairn.proto.v1.QueryResponse;
@@ -32,12 +35,18 @@ class RestartTest {
     long lastRevision;
     long clusterId;
     try (TestServer first = TestServer.start(dataDir)) {
+      // a new store is at revision 1 and its first write gets 2, as etcd's (0 means "none" or "latest" to its clients)
+      assertThat(first.call(QueryServiceGrpcClient.ExecuteQuery, request(get("durable", "k0"))).ok().getHeader()
+          .getRevision()).isEqualTo(1);
+      assertThat(first.call(KVGrpcClient.Range, RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).build())
+          .ok().getHeader().getRevision()).isEqualTo(1);
       for (int i = 0; i < 20; i++) {
         first.call(QueryServiceGrpcClient.ExecuteQuery, request(set("durable", "k" + i, "v" + i))).ok();
       }
       QueryResponse last = first.call(QueryServiceGrpcClient.ExecuteQuery, request(set("durable", "k0", "again")))
           .ok();
       lastRevision = last.getHeader().getRevision();
+      assertThat(lastRevision).isEqualTo(22);
       clusterId = last.getHeader().getClusterId();
       assertThat(last.getHeader().getRaftTerm()).as("the first start's term").isEqualTo(1);
     }
