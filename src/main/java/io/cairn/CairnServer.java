@@ -8,6 +8,7 @@ import io.cairn.front.QueryFrontVerticle;
 import io.cairn.ops.OpsHttpVerticle;
 import io.cairn.ops.ProcessMetrics;
 import io.cairn.snapshot.SnapshotVerticle;
+import io.cairn.storage.LeaseClock;
 import io.cairn.storage.StorageVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -108,7 +109,8 @@ public final class CairnServer {
     // Port 0 means "any free port"; a negative port makes every front instance share the same free port.
     int grpcPort = config.grpc().port() == 0 ? -1 : config.grpc().port();
     return deploy(() -> new ClusterVerticle(config.storage().dataDir(), "default", registry), 1)
-        .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(), registry),
+        .compose(v -> deploy(() -> new StorageVerticle(config.storage(), config.stream().idleTimeout(),
+            config.limits().maxLeases() > 0 ? config.limits().maxLeases() : LeaseClock.defaultMaxLeases(), registry),
             StorageVerticle.deploymentOptions()))
         .compose(v -> deploy(() -> new SnapshotVerticle(config.snapshot(), registry), 1))
         .compose(v -> deploy(() -> ops = new OpsHttpVerticle(config, registry), 1))

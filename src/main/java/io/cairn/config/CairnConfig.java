@@ -24,7 +24,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
                         long blockCacheSize, long quotaBytes, int inlineReadKeys, long maxReadBytes) {}
 
   public record Limits(int maxKeySize, int maxValueSize, int maxBatchOps, int maxRequestSize, int maxRangeResults,
-                       int maxTxnOps, int maxUpdateKeys) {}
+                       int maxTxnOps, int maxUpdateKeys, int maxLeases) {}
 
   /** {@code maxFrontBacklogBytes} 0: derived from the maximum heap ({@code WatchHub.defaultMaxFrontBacklogBytes}). */
   public record Watch(Duration progressInterval, int maxBacklogBytes, long maxFrontBacklogBytes,
@@ -68,7 +68,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
         new Limits((int) v.get("limits.max-key-size"), (int) v.get("limits.max-value-size"),
             (int) v.get("limits.max-batch-ops"), (int) v.get("limits.max-request-size"),
             (int) v.get("limits.max-range-results"), (int) v.get("limits.max-txn-ops"),
-            (int) v.get("limits.max-update-keys")),
+            (int) v.get("limits.max-update-keys"), (int) v.get("limits.max-leases")),
         new Watch((Duration) v.get("watch.progress-interval"), (int) v.get("watch.max-backlog-bytes"),
             (long) v.get("watch.max-front-backlog-bytes"), (Duration) v.get("watch.stall-timeout"),
             (long) v.get("watch.max-front-watcher-bytes")),

@@ -73,6 +73,10 @@ public final class ConfigSchema {
           "most compares, and most operations per branch, in one etcd Txn (etcd's --max-txn-ops)"),
       intKey("limits.max-update-keys", 100_000, 1, 100_000_000,
           "most values one native update may change (all in one revision); more is refused and nothing changes"),
+      intKey("limits.max-leases", 0, 0, Integer.MAX_VALUE,
+          "most leases granted and not yet revoked or expired; a grant past it is refused with RESOURCE_EXHAUSTED "
+              + "(each lease's clock holds about 130 bytes of heap). 0: as many as a quarter of the maximum heap "
+              + "holds at 128 bytes each (about a million with bin/cairn's 512 MiB)"),
       new ConfigKey("watch.progress-interval", DURATION, () -> "10m", 100, 86_400_000, List.of(),
           "how often etcd watchers that asked for progress notifications get one while idle"),
       intKey("watch.max-backlog-bytes", MIB, 64 * 1024, 1 << 30,

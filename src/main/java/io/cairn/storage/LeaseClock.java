@@ -18,7 +18,12 @@ import java.util.concurrent.TimeUnit;
  * that place comes due. Revoked leases leave their place behind until it comes due, or until such places outnumber
  * the live leases and the queue is rebuilt.
  */
-final class LeaseClock {
+public final class LeaseClock {
+
+  /** {@code limits.max-leases} 0: as many leases as a quarter of the maximum heap holds at 128 bytes each. */
+  public static long defaultMaxLeases() {
+    return Runtime.getRuntime().maxMemory() / 4 / 128;
+  }
 
   private static final class Lease {
     final long id;

@@ -86,6 +86,9 @@ public final class StorageVerticle extends AbstractVerticle {
   private final MeterRegistry registry;
   private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
   private final LeaseClock leaseClock = new LeaseClock();
+  private final long maxLeases;
+  /** Lease grants queued or being committed: they count against {@code limits.max-leases} already. */
+  private long grantsQueued;
   private final List<AlarmReply.Alarm> alarms = new ArrayList<>();
   /** The raised alarms as last saved, for the metrics page (read off this verticle's context). */
   private volatile List<AlarmReply.Alarm> savedAlarms = List.of();
@@ -107,9 +110,11 @@ public final class StorageVerticle extends AbstractVerticle {
   private WorkerExecutor jobs;
   private WatchInterest watchInterest;
 
-  public StorageVerticle(CairnConfig.Storage config, Duration cursorIdleTimeout, MeterRegistry registry) {
+  public StorageVerticle(CairnConfig.Storage config, Duration cursorIdleTimeout, long maxLeases,
+                         MeterRegistry registry) {
     this.config = config;
     this.cursorIdleTimeout = cursorIdleTimeout;
+    this.maxLeases = maxLeases;
     this.registry = registry;
   }
 
@@ -366,7 +371,23 @@ public final class StorageVerticle extends AbstractVerticle {
     if (hasAlarm(AlarmRequest.AlarmType.NOSPACE) && ops.stream().anyMatch(KvOp::grows)) {
       throw MvccErrors.noSpace();
     }
+    int grants = grants(ops);
+    if (grants > 0 && leaseClock.size() + grantsQueued + grants > maxLeases) {
+      throw CairnException.exhausted("too many leases: " + (leaseClock.size() + grantsQueued) + " are granted "
+          + "(limits.max-leases is " + maxLeases + "); revoke leases no longer needed, or raise the limit");
+    }
+    grantsQueued += grants;
     pending.add(new PendingWrite(ops, reply));
+  }
+
+  private static int grants(List<KvOp> ops) {
+    int grants = 0;
+    for (KvOp op : ops) {
+      if (op instanceof KvOp.LeaseGrant) {
+        grants++;
+      }
+    }
+    return grants;
   }
 
   /** A lease grant without an id gets a fresh positive one here, where every lease is known. */
@@ -455,14 +476,23 @@ public final class StorageVerticle extends AbstractVerticle {
       }
       groupSizes.record(taken);
       commitSucceeded();
+      grantsSettled(group);
       answer(group, applied);
     } else {
       groupSizes.record(group.size());
+      grantsSettled(group);
       for (PendingWrite write : group) {
         settle(write, failure);
       }
     }
     commitNext();
+  }
+
+  /** The group's grants are granted now (the lease clock counts them) or failed. */
+  private void grantsSettled(List<PendingWrite> group) {
+    for (PendingWrite write : group) {
+      grantsQueued -= grants(write.ops());
+    }
   }
 
   /** Gives each request of a committed group its outcome and tells the lease clock and watchers what changed. */

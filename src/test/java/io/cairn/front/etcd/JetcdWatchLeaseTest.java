@@ -667,4 +667,28 @@ class JetcdWatchLeaseTest {
       assertThat(errors).containsOnly("etcdserver: server stopped");
     }
   }
+
+  @Test
+  void grantsPastMaxLeasesAreRefusedUntilLeasesAreRevoked() throws Exception {
+    restartWith("limits.max-leases=3");
+    // sent at once: those queued count against the bound before they are granted
+    List<TestServer.Reply<io.cairn.proto.etcd.LeaseGrantResponse>> replies = server.callAll(
+        io.cairn.proto.etcd.LeaseGrpcClient.LeaseGrant,
+        java.util.stream.IntStream.range(0, 10).mapToObj(i -> io.cairn.proto.etcd.LeaseGrantRequest.newBuilder()
+            .setTTL(60).build()).toList());
+    assertThat(replies).filteredOn(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK).hasSize(3);
+    assertThat(replies).filteredOn(r -> r.status() != io.vertx.grpc.common.GrpcStatus.OK)
+        .hasSize(7).allSatisfy(r -> {
+          assertThat(r.status()).isEqualTo(io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED);
+          assertThat(r.message()).isEqualTo("too many leases: 3 are granted (limits.max-leases is 3); revoke "
+              + "leases no longer needed, or raise the limit");
+        });
+
+    long granted = replies.stream().filter(r -> r.status() == io.vertx.grpc.common.GrpcStatus.OK).findFirst()
+        .orElseThrow().body().getID();
+    get(client.getLeaseClient().revoke(granted));
+    assertThat(get(client.getLeaseClient().grant(60)).getTTL()).as("room again after a revoke").isEqualTo(60);
+    assertThat(server.call(io.cairn.proto.etcd.LeaseGrpcClient.LeaseLeases,
+        io.cairn.proto.etcd.LeaseLeasesRequest.getDefaultInstance()).ok().getLeasesList()).hasSize(3);
+  }
 }
