@@ -19,6 +19,7 @@ import io.vertx.core.Promise;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
+import io.vertx.grpc.common.GrpcError;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import org.junit.jupiter.api.Test;
@@ -144,6 +145,35 @@ class GracefulStopTest {
       assertThat(keepAlive.statusMessage()).isEqualTo("etcdserver: server stopped");
       assertThat(await(session.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
       assertThat(session.statusMessage()).startsWith("the server is stopping");
+    }
+  }
+
+  /**
+   * A watch whose client stopped reading has answers waiting for it, and its status would wait behind them, the
+   * stop with it: the stream is refused at once instead (gRPC clients see UNAVAILABLE, on which etcd's clients
+   * resume their watches, as on the status).
+   */
+  @Test
+  void aWatchWhoseClientStoppedReadingIsRefusedAtOnceWhenTheServerStops() throws Exception {
+    try (TestServer server = TestServer.start("shutdown.timeout=10m", "watch.max-backlog-bytes=65536")) {
+      OpenStream<WatchRequest, WatchResponse> watch =
+          OpenStream.open(server, server.newClient(), WatchGrpcClient.Watch);
+      watch.call().write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+          .setKey(ByteString.copyFromUtf8("stalled"))).build());
+      assertThat(watch.next().getCreated()).isTrue();
+      GrpcClientResponse<WatchRequest, WatchResponse> response = await(watch.call().response());
+      Promise<GrpcError> reset = Promise.promise();
+      server.clientVertx().runOnContext(v -> response.errorHandler(reset::tryComplete).pause());
+      ByteString value = ByteString.copyFrom(new byte[16 * 1024]);
+      for (int i = 0; i < 30; i++) {
+        server.call(KVGrpcClient.Put, PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("stalled"))
+            .setValue(value).build()).ok();
+      }
+      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v > 0);
+
+      await(server.server().stop());
+
+      assertThat(await(reset.future())).isEqualTo(GrpcError.UNAVAILABLE);
     }
   }
 

@@ -92,7 +92,8 @@ public final class ConfigSchema {
               + "sixteenth of the maximum heap, shared out between the instances"),
       new ConfigKey("watch.stall-timeout", DURATION, () -> "5m", 1000, 86_400_000, List.of(),
           "an etcd watch stream whose client takes nothing of its answers for this long, while its watchers wait "
-              + "for it, is reset, and what it held is dropped (etcd's clients report the watch canceled)"),
+              + "for it, is refused, and what it held is dropped (etcd's clients resume the watch from the last "
+              + "revision they got)"),
       intKey("stream.chunk-bytes", 128 * 1024, 1024, 16 * MIB,
           "about how many bytes of keys and values one ExecuteStream chunk carries"),
       intKey("stream.chunk-keys", 1000, 1, 1_000_000, "most values one ExecuteStream chunk carries"),

@@ -1,6 +1,10 @@
 package io.cairn.front;
 
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.grpc.common.GrpcError;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,6 +20,9 @@ import java.util.Set;
  * soon as the connection has sent its GOAWAY (so their clients open no new stream on it, and reconnect to a front
  * still listening, if any): each answers what it has already taken on, then ends. Only a connection with such a
  * stream carries a shutdown handler: idle connections cost nothing more. Used on the front's event loop only.
+ *
+ * <p>Each such stream also gets hold of its HTTP/2 stream ({@link Opened#refuse}), which vertx-grpc does not
+ * expose: its calls reach their handlers while {@link #dispatch} hands them over.
  */
 public final class OpenStreams {
 
@@ -26,19 +33,61 @@ public final class OpenStreams {
     void frontStopping();
   }
 
+  /** An open stream's hold on its HTTP/2 stream. */
+  public static final class Opened {
+    private final HttpServerResponse response;
+
+    private Opened(HttpServerResponse response) {
+      this.response = response;
+    }
+
+    /**
+     * Resets the stream with REFUSED_STREAM, dropping whatever it still has queued for its client, as no status
+     * could. gRPC clients report UNAVAILABLE, on which etcd's clients open their watches again from the revision
+     * they had reached; on vertx-grpc's only reset, CANCEL, they would give them up. A stream already gone is
+     * left as it is.
+     */
+    public void refuse() {
+      try {
+        response.reset(GrpcError.UNAVAILABLE.http2ResetCode);
+      } catch (RuntimeException e) {
+        if (!RpcGuard.clientLeft(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
   private final Map<HttpConnection, Set<Stream>> open = new HashMap<>();
   private final Set<HttpConnection> shutDown = new HashSet<>();
   private boolean stopping;
+  /** The HTTP response of the call {@link #dispatch} is handing over; null otherwise. */
+  private HttpServerResponse dispatching;
+
+  /** Hands a call to vertx-grpc, whose handler opens the call's stream, if it stays open, before this returns. */
+  public void dispatch(HttpServerRequest request, Handler<HttpServerRequest> grpc) {
+    dispatching = request.response();
+    try {
+      grpc.handle(request);
+    } finally {
+      dispatching = null;
+    }
+  }
 
   /**
    * Counts the stream as open until {@link #closed}; one opened on a connection already shut down is told at once.
    * Streams opened while the front stops wait for their connection's GOAWAY like the others: told earlier, their
-   * clients would open them again on the same connection.
+   * clients would open them again on the same connection. Only a call's handler, while {@link #dispatch} hands
+   * the call over, may open its stream.
    */
-  public void opened(HttpConnection connection, Stream stream) {
+  public Opened opened(HttpConnection connection, Stream stream) {
+    if (dispatching == null) {
+      throw new IllegalStateException("a stream opens only while its call is dispatched");
+    }
+    Opened opened = new Opened(dispatching);
     if (shutDown.contains(connection)) {
       stream.frontStopping();
-      return;
+      return opened;
     }
     Set<Stream> streams = open.get(connection);
     if (streams == null) {
@@ -47,6 +96,7 @@ public final class OpenStreams {
       connection.shutdownHandler(v -> connectionShutDown(connection));
     }
     streams.add(stream);
+    return opened;
   }
 
   public void closed(HttpConnection connection, Stream stream) {

@@ -129,12 +129,12 @@ public final class QueryFrontVerticle extends AbstractVerticle {
       } else if (method.oneRequestMessage()) {
         grpc.handle(guard.budgeted(request, maxMessageSize, method));
       } else if (request.path().equals(INTERACTIVE_PATH)) {
-        grpc.handle(guard.streamBudget(request, maxMessageSize, method));
+        openStreams.dispatch(guard.streamBudget(request, maxMessageSize, method), grpc);
         guard.claimStreamBytes(); // unclaimed when vertx-grpc answered the call itself
       } else {
         HttpServerResponse response = request.response();
         response.endHandler(v -> method.ended(response));
-        grpc.handle(request);
+        openStreams.dispatch(request, grpc);
       }
     });
     ConnectionLimit connections = ConnectionLimit.of(vertx, config.front());

@@ -55,6 +55,7 @@ final class WatchStream implements OpenStreams.Stream {
   private final GrpcServerResponse<WatchRequest, WatchResponse> response;
   private final Map<Long, Watcher> watchers = new LinkedHashMap<>();
   private OpenStreams openStreams;
+  private OpenStreams.Opened opened;
   private long nextAutoId;
   private boolean closed;
   private boolean waitingForDrain;
@@ -125,17 +126,25 @@ final class WatchStream implements OpenStreams.Stream {
     });
     request.endHandler(v -> close(true));
     response.exceptionHandler(e -> close(false));
-    openStreams.opened(request.connection(), this);
+    opened = openStreams.opened(request.connection(), this);
   }
 
   /**
    * Ends the stream with etcd's status for a stopping server, after the answers already written: etcd's clients
    * take it as a sign to resume their watches elsewhere or after the restart, from the revision they had reached.
+   * While answers still wait to be sent, the status would wait behind them, and the stop for them: the stream is
+   * refused instead, on which the clients resume as well.
    */
   @Override
   public void frontStopping() {
-    if (!closed) {
-      close(false);
+    if (closed) {
+      return;
+    }
+    boolean answersWaiting = backlogBytes > 0;
+    close(false);
+    if (answersWaiting) {
+      opened.refuse();
+    } else {
       RpcGuard.fail(request, EtcdErrors.serverStopped());
     }
   }
@@ -284,8 +293,9 @@ final class WatchStream implements OpenStreams.Stream {
 
   /**
    * The watchers wait with answers the client has not taken: if it takes nothing for {@code watch.stall-timeout},
-   * the stream is reset, which drops them and gives their room to the front's other streams (an error status
-   * would wait behind them). etcd's clients report the watch canceled; the application watches again.
+   * the stream is refused, which drops them and gives their room to the front's other streams (an error status
+   * would wait behind them). Once they read again, etcd's clients resume their watches from the revision they
+   * had reached.
    */
   private void clientMustTake() {
     if (stallTimer >= 0 || backlogBytes == 0 || closed) {
@@ -297,9 +307,9 @@ final class WatchStream implements OpenStreams.Stream {
       if (closed) {
         return;
       }
-      LOG.debug("watch stream reset: its client took nothing for {} ms (watch.stall-timeout)", timeout);
-      RpcGuard.reset(response);
+      LOG.debug("watch stream refused: its client took nothing for {} ms (watch.stall-timeout)", timeout);
       close(false);
+      opened.refuse();
     });
   }
 

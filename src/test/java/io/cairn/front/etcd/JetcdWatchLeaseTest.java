@@ -378,12 +378,12 @@ class JetcdWatchLeaseTest {
 
   /**
    * A watch stream whose client takes nothing for {@code watch.stall-timeout} while its watchers wait for it is
-   * reset, and what it held is dropped: the front's backlog goes back to zero (it would hold the stream's share of
-   * the front's bound for as long as the client stayed connected). Watching again from the last revision seen, as
-   * etcd's clients do after a reset, loses nothing.
+   * refused, and what it held is dropped: the front's backlog goes back to zero (it would hold the stream's share
+   * of the front's bound for as long as the client stayed connected). Watching again from the last revision seen,
+   * as etcd's clients do when their stream is refused, loses nothing.
    */
   @Test
-  void aStreamWhoseClientTakesNothingForTheStallTimeoutIsResetAndWhatItHeldDropped() throws Exception {
+  void aStreamWhoseClientTakesNothingForTheStallTimeoutIsRefusedAndWhatItHeldDropped() throws Exception {
     restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.stall-timeout=1s");
     GrpcClient raw = rawClient();
     try {
@@ -416,6 +416,48 @@ class JetcdWatchLeaseTest {
       }
     } finally {
       raw.close();
+    }
+  }
+
+  /**
+   * etcd's clients resume a watch stream refused at its stall timeout from the revision they had reached: a client
+   * that took nothing for longer than {@code watch.stall-timeout} gets every event, in order and once each, when it
+   * reads again, then the later ones. (After a CANCEL reset, jetcd gave the watch up and reported nothing more.)
+   */
+  @Test
+  void aClientThatReadsAgainAfterTheStallTimeoutResumesItsWatchAndLosesNothing() throws Exception {
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.stall-timeout=1s");
+    long from = get(kv.get(bs("sr/"))).getHeader().getRevision() + 1;
+    CountDownLatch reading = new CountDownLatch(1);
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    List<String> errors = Collections.synchronizedList(new ArrayList<>());
+    // jetcd calls the listener on its connection's event loop: while it waits, the client reads nothing
+    try (Client stalling = Client.builder().endpoints("http://127.0.0.1:" + server.grpcPort()).build();
+         Watch.Watcher w = stalling.getWatchClient().watch(bs("sr/"),
+             WatchOption.builder().isPrefix(true).withRevision(from).build(), Watch.listener(r -> {
+               try {
+                 reading.await();
+               } catch (InterruptedException e) {
+                 Thread.currentThread().interrupt();
+               }
+               r.getEvents().forEach(e -> events.add(e.getEventType() + " " + str(e.getKeyValue().getKey())));
+             }, e -> errors.add(e.getMessage())))) {
+      server.awaitMetric("cairn_etcd_watchers", v -> v == 1);
+      int puts = 60;
+      List<String> written = new ArrayList<>();
+      for (int i = 0; i < puts; i++) {
+        String key = "sr/" + (1000 + i);
+        get(kv.put(bs(key), ByteSequence.from(new byte[64 * 1024])));
+        written.add("PUT " + key);
+      }
+      server.awaitMetric("cairn_etcd_watchers", v -> v == 0);
+      assertThat(server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v == 0)).isZero();
+
+      reading.countDown();
+      get(kv.put(bs("sr/2000"), bs("after")));
+      written.add("PUT sr/2000");
+      assertThat(take(events, written.size())).isEqualTo(written);
+      assertThat(errors).singleElement().asString().contains("REFUSED_STREAM");
     }
   }
 
