@@ -16,6 +16,8 @@ import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
@@ -174,6 +176,34 @@ class GracefulStopTest {
       await(server.server().stop());
 
       assertThat(await(reset.future())).isEqualTo(GrpcError.UNAVAILABLE);
+    }
+  }
+
+  /**
+   * A client that sent its GOAWAY first (it is leaving, and waits for its streams) holds no stop: the shutdown of
+   * its connection has already come and will not come again, so its watch is told as the front stops.
+   */
+  @Test
+  void aWatchOnAConnectionItsClientIsShuttingDownEndsWhenTheServerStops() throws Exception {
+    try (TestServer server = TestServer.start("shutdown.timeout=10m")) {
+      OpenStream<WatchRequest, WatchResponse> watch =
+          OpenStream.open(server, server.newClient(), WatchGrpcClient.Watch);
+      watch.call().write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+          .setKey(ByteString.copyFromUtf8("watched"))).build());
+      assertThat(watch.next().getCreated()).isTrue();
+      HttpConnection connection = watch.call().connection();
+      Promise<Buffer> pong = Promise.promise();
+      server.clientVertx().runOnContext(v -> {
+        connection.shutdown(10, TimeUnit.MINUTES);
+        // answered after the server has read the GOAWAY sent before it
+        connection.ping(Buffer.buffer("12345678")).onComplete(pong);
+      });
+      await(pong.future());
+
+      await(server.server().stop());
+
+      assertThat(await(watch.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
+      assertThat(watch.statusMessage()).isEqualTo("etcdserver: server stopped");
     }
   }
 

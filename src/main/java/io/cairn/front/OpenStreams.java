@@ -60,6 +60,8 @@ public final class OpenStreams {
 
   private final Map<HttpConnection, Set<Stream>> open = new HashMap<>();
   private final Set<HttpConnection> shutDown = new HashSet<>();
+  /** Connections with open streams whose client sent a GOAWAY first: their own shutdown has come and gone. */
+  private final Set<HttpConnection> clientLeaving = new HashSet<>();
   private boolean stopping;
   /** The HTTP response of the call {@link #dispatch} is handing over; null otherwise. */
   private HttpServerResponse dispatching;
@@ -103,22 +105,33 @@ public final class OpenStreams {
     Set<Stream> streams = open.get(connection);
     if (streams != null && streams.remove(stream) && streams.isEmpty()) {
       open.remove(connection);
+      clientLeaving.remove(connection);
     }
   }
 
-  /** From now on, a connection that shuts down has its streams told. */
+  /**
+   * From now on, a connection that shuts down has its streams told; those of connections whose client has already
+   * sent its GOAWAY are told at once, since theirs will not come again.
+   */
   public void frontStopping() {
     stopping = true;
+    new ArrayList<>(clientLeaving).forEach(this::tellStreams);
+    clientLeaving.clear();
   }
 
   /**
    * The connection sent or received a GOAWAY: if the front stops, its streams are told; otherwise its client is
-   * the one leaving, and its streams end as it pleases.
+   * the one leaving, and its streams end as it pleases, or when the front stops.
    */
   private void connectionShutDown(HttpConnection connection) {
-    if (!stopping) {
-      return;
+    if (stopping) {
+      tellStreams(connection);
+    } else if (open.containsKey(connection)) {
+      clientLeaving.add(connection);
     }
+  }
+
+  private void tellStreams(HttpConnection connection) {
     shutDown.add(connection); // kept until the front is gone: it no longer accepts connections
     Set<Stream> streams = open.remove(connection);
     if (streams != null) {
