@@ -143,6 +143,8 @@ class GracefulStopTest {
 
       assertThat(await(watch.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
       assertThat(watch.statusMessage()).isEqualTo("etcdserver: server stopped");
+      assertThat(await(watch.ended()).trailers().getAll("grpc-message"))
+          .as("escaped only where gRPC requires, as etcd does").containsExactly("etcdserver: server stopped");
       assertThat(await(keepAlive.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);
       assertThat(keepAlive.statusMessage()).isEqualTo("etcdserver: server stopped");
       assertThat(await(session.ended()).status()).isEqualTo(GrpcStatus.UNAVAILABLE);

@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
-import io.vertx.grpc.server.StatusException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -558,7 +557,7 @@ public final class RpcGuard {
   /** Ends a call with the error's status; a call the client already left is ignored. */
   public static <Req, Resp> void fail(GrpcServerRequest<Req, Resp> request, CairnException e) {
     try {
-      request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
+      GrpcStatusMessage.fail(request.response(), GrpcStatus.valueOf(e.code().grpcCode), e.getMessage());
     } catch (RuntimeException writeFailure) {
       if (!clientLeft(writeFailure)) {
         throw writeFailure;

@@ -3,12 +3,15 @@ package io.cairn.front;
 import com.google.protobuf.ByteString;
 import io.cairn.TestServer;
 import io.cairn.TestServer.Reply;
+import io.cairn.proto.etcd.LeaseGrpcClient;
+import io.cairn.proto.etcd.LeaseRevokeRequest;
 import io.cairn.proto.v1.GetQuery;
 import io.cairn.proto.v1.Query;
 import io.cairn.proto.v1.QueryRequest;
 import io.cairn.proto.v1.QueryResponse;
 import io.cairn.proto.v1.QueryServiceGrpcClient;
 import io.cairn.proto.v1.SetQuery;
+import io.vertx.core.MultiMap;
 import io.vertx.grpc.common.GrpcStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,6 +57,29 @@ class ErrorsTest {
         + "1-128 characters of A-Z a-z 0-9 _ . -");
     assertThat(query(set("x".repeat(129), "k", "v")).status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
     assertThat(query(set("Ok_name-1.2", "k", "v")).status()).isEqualTo(GrpcStatus.OK);
+  }
+
+  /**
+   * A status message goes out as etcd's does (grpc-go's encoding): escaped only where gRPC requires, so that
+   * grpc-js clients, which decode it with {@code decodeURI}, read etcd's texts as they are ("etcdserver%3A ..."
+   * made the {@code etcd3} npm client miss "etcdserver: requested lease not found", which it ignores on a revoke).
+   */
+  @Test
+  void statusMessagesAreEscapedOnlyWhereGrpcRequires() throws Exception {
+    MultiMap trailers = TestServer.await(server.newClient()
+        .request(server.grpcAddress(), LeaseGrpcClient.LeaseRevoke).compose(call -> {
+          call.end(LeaseRevokeRequest.newBuilder().setID(1234).build());
+          return call.response().map(response -> {
+            MultiMap all = MultiMap.caseInsensitiveMultiMap().addAll(response.headers());
+            return all.addAll(response.trailers());
+          });
+        }));
+    assertThat(trailers.getAll("grpc-status")).containsExactly("5");
+    assertThat(trailers.getAll("grpc-message")).containsExactly("etcdserver: requested lease not found");
+
+    assertInvalid(query(set("café 100%", "k", "v")), "query.set.collection: \"café 100%\" is not a valid "
+        + "collection name; use 1-128 characters of A-Z a-z 0-9 _ . -");
+    assertThat(GrpcStatusMessage.encode("café 100%\n")).isEqualTo("caf%C3%A9 100%25%0A");
   }
 
   @Test

@@ -23,13 +23,11 @@ import io.cairn.proto.etcd.LeaseStatus;
 import io.cairn.proto.etcd.LeaseTimeToLiveRequest;
 import io.cairn.proto.etcd.LeaseTimeToLiveResponse;
 import io.vertx.core.Future;
-import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.Service;
-import io.vertx.grpc.server.StatusException;
 
 import java.util.List;
 
@@ -112,7 +110,7 @@ final class EtcdLeaseService implements Service {
     try {
       ctx.requireLeader(request);
     } catch (CairnException e) {
-      request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
+      RpcGuard.fail(request, e);
       return;
     }
     new KeepAliveStream(request).start();

@@ -2,12 +2,11 @@ package io.cairn.front.etcd;
 
 import com.google.protobuf.Descriptors;
 import io.cairn.bus.CairnException;
+import io.cairn.front.RpcGuard;
 import io.cairn.proto.etcd.WatchGrpcService;
-import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.Service;
-import io.vertx.grpc.server.StatusException;
 
 /** {@code etcdserverpb.Watch}: one {@link WatchStream} per call, all fed by this front's {@link WatchHub}. */
 final class EtcdWatchService implements Service {
@@ -36,7 +35,7 @@ final class EtcdWatchService implements Service {
       try {
         ctx.requireLeader(request);
       } catch (CairnException e) {
-        request.response().fail(new StatusException(GrpcStatus.valueOf(e.code().grpcCode), e.getMessage()));
+        RpcGuard.fail(request, e);
         return;
       }
       new WatchStream(ctx.vertx(), hub, ctx.storage(), ctx.convert(), ctx.maxRequestSize(), request)

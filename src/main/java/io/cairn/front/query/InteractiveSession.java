@@ -2,6 +2,7 @@ package io.cairn.front.query;
 
 import io.cairn.bus.CairnException;
 import io.cairn.bus.ErrorCode;
+import io.cairn.front.GrpcStatusMessage;
 import io.cairn.front.OpenStreams;
 import io.cairn.front.RpcGuard;
 import io.cairn.proto.v1.QueryError;
@@ -12,7 +13,6 @@ import io.vertx.core.Promise;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
-import io.vertx.grpc.server.StatusException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -241,7 +241,7 @@ final class InteractiveSession implements OpenStreams.Stream {
         response.end();
         finish(null);
       } else if (stopping && answers.isEmpty()) {
-        response.fail(new StatusException(GrpcStatus.UNAVAILABLE, STOPPED));
+        GrpcStatusMessage.fail(response, GrpcStatus.UNAVAILABLE, STOPPED);
         finish(ErrorCode.UNAVAILABLE);
       }
     } catch (RuntimeException e) {
