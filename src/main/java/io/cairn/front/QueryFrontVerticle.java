@@ -147,6 +147,7 @@ public final class QueryFrontVerticle extends AbstractVerticle {
       if (connections.admit(connection) && connection instanceof ConnectionBase base) {
         base.channelHandlerContext().pipeline().addFirst(CLIENT_CONNECTION_HANDLER,
             new ClientConnectionHandler(traffic));
+        AuthorityRepair.install(base.channelHandlerContext().pipeline());
       }
     });
     return server.listen().recover(e -> Future.failedFuture(
