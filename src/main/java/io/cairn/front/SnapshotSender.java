@@ -63,6 +63,7 @@ public final class SnapshotSender<Resp> {
     // A client that goes away while the sender waits for the response to drain must still end the transfer,
     // so that the file is closed and deleted.
     request.exceptionHandler(e -> clientLeft());
+    request.errorHandler(error -> clientLeft()); // the client reset the stream
     response.exceptionHandler(e -> clientLeft());
     return vertx.eventBus().<SnapshotInfo>request(Addresses.SNAPSHOT, new SnapshotRequest.Create(true),
             new DeliveryOptions().setSendTimeout(CREATE_TIMEOUT_MS))

@@ -136,6 +136,7 @@ final class EtcdLeaseService implements Service {
 
     void start() {
       request.exceptionHandler(e -> ended());
+      request.errorHandler(error -> ended()); // the client reset the stream
       response.exceptionHandler(e -> ended());
       request.endHandler(v -> {
         ended();

@@ -124,6 +124,11 @@ final class WatchStream implements OpenStreams.Stream {
       LOG.debug("watch stream closed: {}", e.toString());
       close(false);
     });
+    // vertx-grpc tells of a stream its client reset (a Go client's cancelled context) only here
+    request.errorHandler(error -> {
+      LOG.debug("watch stream reset by its client: {}", error);
+      close(false);
+    });
     request.endHandler(v -> close(true));
     response.exceptionHandler(e -> close(false));
     opened = openStreams.opened(request.connection(), this);

@@ -94,6 +94,7 @@ final class InteractiveSession implements OpenStreams.Stream {
       flush();
     });
     request.exceptionHandler(e -> abandon("the client went away: " + e));
+    request.errorHandler(error -> abandon("the client reset the stream: " + error));
     response.exceptionHandler(e -> abandon("the stream failed: " + e));
     openStreams.opened(request.connection(), this);
   }
@@ -260,6 +261,9 @@ final class InteractiveSession implements OpenStreams.Stream {
   }
 
   private void finish(ErrorCode code) {
+    if (finished) {
+      return;
+    }
     finished = true;
     openStreams.closed(request.connection(), this);
     metrics.interactiveInflight.addAndGet(-answers.size());

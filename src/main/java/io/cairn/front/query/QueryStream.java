@@ -83,6 +83,7 @@ final class QueryStream {
   void start() {
     metrics.activeStreams.incrementAndGet();
     request.exceptionHandler(e -> cancelled("the client went away: " + e));
+    request.errorHandler(error -> cancelled("the client reset the stream: " + error));
     response.exceptionHandler(e -> cancelled("the stream failed: " + e));
     request.last().onComplete(ar -> {
       if (ar.failed()) {
@@ -192,8 +193,8 @@ final class QueryStream {
       LOG.debug("ExecuteStream reset: its client took nothing for {} ms (stream.idle-timeout)", idle);
       // An error status would wait behind the chunks the client does not take, holding them: the stream is reset
       // instead, which drops them and gives their room back.
-      RpcGuard.reset(response);
       finish(ErrorCode.ABORTED);
+      RpcGuard.reset(response);
     });
   }
 
@@ -296,6 +297,9 @@ final class QueryStream {
   }
 
   private void finish(ErrorCode code) {
+    if (finished) {
+      return;
+    }
     finished = true;
     stopIdleTimer();
     if (waiting) {

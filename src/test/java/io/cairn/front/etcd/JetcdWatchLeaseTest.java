@@ -19,6 +19,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientRequest;
 import io.vertx.grpc.client.GrpcClientResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -414,6 +415,35 @@ class JetcdWatchLeaseTest {
         }
         assertThat(events).isEqualTo(written);
       }
+    } finally {
+      raw.close();
+    }
+  }
+
+  /**
+   * A watch stream its client cancels (RST_STREAM CANCEL, as Go clients do when a watch's context ends, and the
+   * JSON gateway when its HTTP client leaves) gives its watchers back at once.
+   */
+  @Test
+  void aWatchStreamItsClientCancelsGivesItsWatchersBack() throws Exception {
+    GrpcClient raw = rawClient();
+    try {
+      GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(raw.request(
+          SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      CountDownLatch created = new CountDownLatch(1);
+      server.clientVertx().runOnContext(v -> {
+        call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+            .setKey(com.google.protobuf.ByteString.copyFromUtf8("cancelled"))).build());
+        call.response().onSuccess(response -> response.handler(answer -> {
+          if (answer.getCreated()) {
+            created.countDown();
+          }
+        }));
+      });
+      assertThat(created.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(server.awaitMetric("cairn_etcd_watchers", v -> v == 1)).isEqualTo(1);
+      server.clientVertx().runOnContext(v -> call.cancel());
+      assertThat(server.awaitMetric("cairn_etcd_watchers", v -> v == 0)).isZero();
     } finally {
       raw.close();
     }
