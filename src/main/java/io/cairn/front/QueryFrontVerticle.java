@@ -9,6 +9,7 @@ import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigException;
 import io.cairn.front.admin.AdminRpcService;
 import io.cairn.front.etcd.EtcdApi;
+import io.cairn.front.etcd.EtcdGateway;
 import io.cairn.front.query.QueryRpcService;
 import io.cairn.ops.Probes;
 import io.cairn.proto.v1.QueryServiceGrpcService;
@@ -23,6 +24,7 @@ import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
@@ -50,6 +52,8 @@ public final class QueryFrontVerticle extends AbstractVerticle {
   private final String name = "grpc-front-" + SEQUENCE.incrementAndGet();
   private final OpenStreams openStreams = new OpenStreams();
   private HttpServer server;
+  /** etcd's JSON gateway on this front, made with its first request. */
+  private EtcdGateway gateway;
 
   /** {@code port} is the port to bind: the configured one, or a negative value to share one free port. */
   public QueryFrontVerticle(CairnConfig config, PrometheusMeterRegistry registry, int port) {
@@ -120,8 +124,14 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     // Like etcd's client port, this one also answers plain HTTP GET /health, /version and /metrics.
     server = vertx.createHttpServer(options).requestHandler(request -> {
       String type = request.getHeader("content-type");
-      if ((type == null || !type.startsWith("application/grpc")) && probes.serveEtcdEndpoint(request)) {
-        return;
+      if (type == null || !type.startsWith("application/grpc")) {
+        if (EtcdGateway.isGatewayPath(request.path())) {
+          gateway().handle(request);
+          return;
+        }
+        if (probes.serveEtcdEndpoint(request)) {
+          return;
+        }
       }
       GrpcServerMetrics.Method method = grpcMetrics.started(request);
       if (method == null) {
@@ -158,6 +168,18 @@ public final class QueryFrontVerticle extends AbstractVerticle {
     return server == null ? -1 : server.actualPort();
   }
 
+  private EtcdGateway gateway() {
+    if (gateway == null) {
+      String host = config.grpc().host();
+      if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+        host = "127.0.0.1";
+      }
+      gateway = new EtcdGateway(vertx, SocketAddress.inetSocketAddress(server.actualPort(), host),
+          config.limits().maxRequestSize(), Math.min(Integer.MAX_VALUE, Runtime.getRuntime().maxMemory() / 8));
+    }
+    return gateway;
+  }
+
   /**
    * Stops accepting, then lets in-flight calls finish within {@code shutdown.timeout}; the streams that stay open
    * at their clients' will (watches, keep-alives, interactive sessions) answer what they have taken on and end.
@@ -171,7 +193,9 @@ public final class QueryFrontVerticle extends AbstractVerticle {
       return;
     }
     openStreams.frontStopping();
-    server.shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS).onComplete(stopPromise);
+    server.shutdown(config.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .eventually(() -> gateway == null ? Future.succeededFuture() : gateway.close())
+        .onComplete(stopPromise);
   }
 
 }
