@@ -3,6 +3,7 @@ package io.cairn.e2e;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,16 @@ final class CairnProcess implements AutoCloseable {
     }, "cairn-output");
     reader.setDaemon(true);
     reader.start();
+  }
+
+  /** The executable {@code tool} in a directory of the PATH, or null when there is none. */
+  static Path onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+        return Path.of(dir, tool);
+      }
+    }
+    return null;
   }
 
   static Path jar() {

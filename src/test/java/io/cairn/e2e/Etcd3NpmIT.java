@@ -30,8 +30,8 @@ class Etcd3NpmIT {
   @BeforeAll
   static void start() throws Exception {
     for (String tool : List.of("node", "npm")) {
-      assertThat(onPath(tool)).as("%s must be installed (Debian packages nodejs and npm); .ci/run installs it",
-          tool).isTrue();
+      assertThat(CairnProcess.onPath(tool))
+          .as("%s must be installed (Debian packages nodejs and npm); .ci/run installs it", tool).isNotNull();
     }
     Files.createDirectories(JUDGE);
     for (String file : List.of("package.json", "package-lock.json", "etcd3-judge.js")) {
@@ -86,14 +86,5 @@ class Etcd3NpmIT {
     String out = Files.readString(output, StandardCharsets.UTF_8);
     assertThat(finished).as("%s finished within %d s: %s", List.of(command), timeoutSeconds, out).isTrue();
     return new Run(p.exitValue(), out);
-  }
-
-  private static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (Files.isExecutable(Path.of(dir, tool))) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -43,12 +43,8 @@ class EtcdctlIT {
   }
 
   static String etcdctlBinary() {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (Files.isExecutable(Path.of(dir, "etcdctl"))) {
-        return Path.of(dir, "etcdctl").toString();
-      }
-    }
-    return null;
+    Path etcdctl = CairnProcess.onPath("etcdctl");
+    return etcdctl == null ? null : etcdctl.toString();
   }
 
   record Result(int exit, String out) {}
