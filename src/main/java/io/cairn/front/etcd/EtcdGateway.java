@@ -217,6 +217,8 @@ public final class EtcdGateway {
     private final HttpServerResponse response;
     private final JsonSplitter splitter = new JsonSplitter(2 * maxRequestBytes);
     private GrpcClientRequest<Req, Resp> call;
+    /** The server has ended the call. */
+    private boolean callEnded;
     private boolean done;
 
     GatewayStream(Route<Resp, Req> route, HttpServerRequest request, HttpServerResponse response) {
@@ -262,6 +264,9 @@ public final class EtcdGateway {
 
     private void answers(GrpcClientResponse<Req, Resp> answers) {
       answers.handler(answer -> {
+        if (done) {
+          return;
+        }
         try {
           response.write("{\"result\":" + PRINTER.print(answer) + "}\n");
         } catch (InvalidProtocolBufferException e) {
@@ -274,13 +279,17 @@ public final class EtcdGateway {
         }
       });
       answers.endHandler(v -> {
+        callEnded = true;
         if (answers.status() == GrpcStatus.OK) {
           end(null, null);
         } else {
           end(answers.status(), answers.statusMessage() == null ? "" : answers.statusMessage());
         }
       });
-      answers.exceptionHandler(e -> end(GrpcStatus.UNAVAILABLE, e.getMessage()));
+      answers.exceptionHandler(e -> {
+        callEnded = true;
+        end(GrpcStatus.UNAVAILABLE, e.getMessage());
+      });
     }
 
     /** Ends the HTTP answer, with an error line when {@code status} is given, and the call if still open. */
@@ -303,7 +312,7 @@ public final class EtcdGateway {
         return;
       }
       done = true;
-      if (call != null) {
+      if (call != null && !callEnded) {
         call.cancel();
       }
     }
