@@ -122,15 +122,16 @@ final class WatchStream implements OpenStreams.Stream {
     request.handler(this::onRequest);
     request.exceptionHandler(e -> {
       LOG.debug("watch stream closed: {}", e.toString());
-      close(false);
+      close();
     });
     // vertx-grpc tells of a stream its client reset (a Go client's cancelled context) only here
     request.errorHandler(error -> {
       LOG.debug("watch stream reset by its client: {}", error);
-      close(false);
+      close();
     });
-    request.endHandler(v -> close(true));
-    response.exceptionHandler(e -> close(false));
+    // a client that half-closes still watches, as on etcd (grpc-gateway closes its side after the request)
+    request.endHandler(v -> { });
+    response.exceptionHandler(e -> close());
     opened = openStreams.opened(request.connection(), this);
   }
 
@@ -146,7 +147,7 @@ final class WatchStream implements OpenStreams.Stream {
       return;
     }
     boolean answersWaiting = backlogBytes > 0;
-    close(false);
+    close();
     if (answersWaiting) {
       opened.refuse();
     } else {
@@ -158,7 +159,7 @@ final class WatchStream implements OpenStreams.Stream {
     return watchers.size();
   }
 
-  private void close(boolean endResponse) {
+  private void close() {
     if (closed) {
       return;
     }
@@ -168,15 +169,6 @@ final class WatchStream implements OpenStreams.Stream {
     watchers.clear();
     hub.remove(this);
     openStreams.closed(request.connection(), this);
-    if (endResponse) {
-      try {
-        response.end();
-      } catch (RuntimeException e) {
-        if (!RpcGuard.clientLeft(e)) {
-          throw e;
-        }
-      }
-    }
   }
 
   private void onRequest(WatchRequest message) {
@@ -313,7 +305,7 @@ final class WatchStream implements OpenStreams.Stream {
         return;
       }
       LOG.debug("watch stream refused: its client took nothing for {} ms (watch.stall-timeout)", timeout);
-      close(false);
+      close();
       opened.refuse();
     });
   }
@@ -569,7 +561,7 @@ final class WatchStream implements OpenStreams.Stream {
       if (!RpcGuard.clientLeft(e)) {
         throw e;
       }
-      close(false);
+      close();
     }
   }
 }

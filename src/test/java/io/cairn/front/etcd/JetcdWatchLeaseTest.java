@@ -369,8 +369,8 @@ class JetcdWatchLeaseTest {
       assertThat(answers.poll(10, TimeUnit.SECONDS).getCanceled()).isTrue();
       WatchResponse again = create.apply(8);
       assertThat(again.getCanceled()).as("room again after a cancel").isFalse();
-      // the stream's end gives back what its watchers held
-      server.clientVertx().runOnContext(v -> call.end());
+      // the stream's end (a half-close keeps it watching, as on etcd) gives back what its watchers held
+      server.clientVertx().runOnContext(v -> call.cancel());
       server.awaitMetric("cairn_etcd_watcher_bytes", v -> v == 0);
     } finally {
       raw.close();
@@ -415,6 +415,45 @@ class JetcdWatchLeaseTest {
         }
         assertThat(events).isEqualTo(written);
       }
+    } finally {
+      raw.close();
+    }
+  }
+
+  /**
+   * A client that closes its side of a watch stream after creating its watchers (grpc-gateway does, after the
+   * request) goes on getting their events, as from etcd, until it cancels the stream.
+   */
+  @Test
+  void aWatchStreamItsClientHalfClosesGoesOnWatching() throws Exception {
+    GrpcClient raw = rawClient();
+    try {
+      GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(raw.request(
+          SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+      server.clientVertx().runOnContext(v -> {
+        call.response().onSuccess(response -> {
+          response.handler(answer -> {
+            if (answer.getCreated()) {
+              answers.add("created");
+            }
+            answer.getEventsList().forEach(e -> answers.add(e.getType() + " " + e.getKv().getKey().toStringUtf8()));
+          });
+          response.endHandler(end -> answers.add("ended " + response.status()));
+        });
+        call.end(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
+            .setKey(com.google.protobuf.ByteString.copyFromUtf8("half/"))
+            .setRangeEnd(com.google.protobuf.ByteString.copyFromUtf8("half0"))).build());
+      });
+      assertThat(answers.poll(10, TimeUnit.SECONDS)).isEqualTo("created");
+      get(kv.put(bs("half/1"), bs("a")));
+      get(kv.delete(bs("half/1")));
+      assertThat(answers.poll(10, TimeUnit.SECONDS)).isEqualTo("PUT half/1");
+      assertThat(answers.poll(10, TimeUnit.SECONDS)).isEqualTo("DELETE half/1");
+      assertThat(server.awaitMetric("cairn_etcd_watchers", v -> v == 1)).isEqualTo(1);
+      server.clientVertx().runOnContext(v -> call.cancel());
+      assertThat(server.awaitMetric("cairn_etcd_watchers", v -> v == 0)).isZero();
+      assertThat(answers).doesNotContain("ended OK");
     } finally {
       raw.close();
     }
