@@ -192,7 +192,11 @@ final class EtcdConvert {
   }
 
   RangeResponse rangeResponse(long revision, KvResult.Ranged r) {
-    RangeResponse.Builder out = RangeResponse.newBuilder().setHeader(header(revision)).setMore(r.more())
+    return rangeResponse(header(revision), r);
+  }
+
+  private static RangeResponse rangeResponse(ResponseHeader header, KvResult.Ranged r) {
+    RangeResponse.Builder out = RangeResponse.newBuilder().setHeader(header).setMore(r.more())
         .setCount(r.count());
     for (KeyValue kv : r.kvs()) {
       out.addKvs(kv(kv));
@@ -201,7 +205,11 @@ final class EtcdConvert {
   }
 
   PutResponse putResponse(long revision, KvResult.Put r) {
-    PutResponse.Builder out = PutResponse.newBuilder().setHeader(header(revision));
+    return putResponse(header(revision), r);
+  }
+
+  private static PutResponse putResponse(ResponseHeader header, KvResult.Put r) {
+    PutResponse.Builder out = PutResponse.newBuilder().setHeader(header);
     if (r.prev() != null) {
       out.setPrevKv(kv(r.prev()));
     }
@@ -209,7 +217,11 @@ final class EtcdConvert {
   }
 
   DeleteRangeResponse deleteResponse(long revision, KvResult.Deleted r) {
-    DeleteRangeResponse.Builder out = DeleteRangeResponse.newBuilder().setHeader(header(revision))
+    return deleteResponse(header(revision), r);
+  }
+
+  private static DeleteRangeResponse deleteResponse(ResponseHeader header, KvResult.Deleted r) {
+    DeleteRangeResponse.Builder out = DeleteRangeResponse.newBuilder().setHeader(header)
         .setDeleted(r.count());
     for (KeyValue kv : r.prevKvs()) {
       out.addPrevKvs(kv(kv));
@@ -217,21 +229,52 @@ final class EtcdConvert {
     return out.build();
   }
 
+  /**
+   * The operations' answers carry the revision each saw, as etcd's do: the one before the transaction until its
+   * first change, the transaction's own from then on. A nested transaction's header is empty.
+   */
   TxnResponse txnResponse(long revision, KvResult.Txn r) {
-    TxnResponse.Builder out = TxnResponse.newBuilder().setHeader(header(revision)).setSucceeded(r.succeeded());
+    long before = changes(r) ? revision - 1 : revision;
+    TxnResponse.Builder out = txnAnswers(r, before, new boolean[1]);
+    return out.setHeader(header(revision)).build();
+  }
+
+  private TxnResponse.Builder txnAnswers(KvResult.Txn r, long before, boolean[] changed) {
+    TxnResponse.Builder out = TxnResponse.newBuilder().setSucceeded(r.succeeded());
     for (KvResult result : r.results()) {
       ResponseOp.Builder op = ResponseOp.newBuilder();
       if (result instanceof KvResult.Ranged ranged) {
-        op.setResponseRange(rangeResponse(revision, ranged));
+        op.setResponseRange(rangeResponse(revisionOnly(seen(before, changed)), ranged));
       } else if (result instanceof KvResult.Put put) {
-        op.setResponsePut(putResponse(revision, put));
+        changed[0] = true;
+        op.setResponsePut(putResponse(revisionOnly(seen(before, changed)), put));
       } else if (result instanceof KvResult.Deleted deleted) {
-        op.setResponseDeleteRange(deleteResponse(revision, deleted));
+        changed[0] |= deleted.count() > 0;
+        op.setResponseDeleteRange(deleteResponse(revisionOnly(seen(before, changed)), deleted));
       } else if (result instanceof KvResult.Txn txn) {
-        op.setResponseTxn(txnResponse(revision, txn));
+        op.setResponseTxn(txnAnswers(txn, before, changed).setHeader(ResponseHeader.getDefaultInstance()));
       }
       out.addResponses(op);
     }
-    return out.build();
+    return out;
+  }
+
+  private static long seen(long before, boolean[] changed) {
+    return changed[0] ? before + 1 : before;
+  }
+
+  private static ResponseHeader revisionOnly(long revision) {
+    return ResponseHeader.newBuilder().setRevision(revision).build();
+  }
+
+  private static boolean changes(KvResult.Txn r) {
+    for (KvResult result : r.results()) {
+      if (result instanceof KvResult.Put
+          || result instanceof KvResult.Deleted deleted && deleted.count() > 0
+          || result instanceof KvResult.Txn txn && changes(txn)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -168,6 +168,35 @@ class JetcdKvTest {
     assertThat(get(kv.get(bs("tx/new"))).getKvs().get(0).getVersion()).isEqualTo(1);
   }
 
+  /**
+   * As on etcd, each answer inside a transaction carries the revision its operation saw: a read before the first
+   * change sees the revision before the transaction, one after it the transaction's own.
+   */
+  @Test
+  void txnAnswersCarryTheRevisionEachOperationSaw() throws Exception {
+    long before = get(kv.put(bs("tr/a"), bs("1"))).getHeader().getRevision();
+    TxnResponse writing = get(kv.txn()
+        .Then(Op.get(bs("tr/a"), GetOption.DEFAULT), Op.delete(bs("tr/none"), DeleteOption.DEFAULT),
+            Op.put(bs("tr/b"), bs("2"), PutOption.DEFAULT),
+            Op.txn(new Cmp[0], new Op[] {Op.get(bs("tr/b"), GetOption.DEFAULT),
+                Op.delete(bs("tr/none"), DeleteOption.DEFAULT)}, new Op[0]))
+        .commit());
+    assertThat(writing.getHeader().getRevision()).isEqualTo(before + 1);
+    assertThat(writing.getGetResponses().get(0).getHeader().getRevision()).isEqualTo(before);
+    assertThat(writing.getDeleteResponses().get(0).getHeader().getRevision()).isEqualTo(before);
+    assertThat(writing.getPutResponses().get(0).getHeader().getRevision()).isEqualTo(before + 1);
+    TxnResponse nested = writing.getTxnResponses().get(0);
+    assertThat(nested.getHeader().getRevision()).as("a nested transaction's header is empty").isZero();
+    assertThat(nested.getGetResponses().get(0).getHeader().getRevision()).isEqualTo(before + 1);
+    assertThat(nested.getGetResponses().get(0).getKvs().get(0).getModRevision()).isEqualTo(before + 1);
+    assertThat(nested.getDeleteResponses().get(0).getHeader().getRevision()).isEqualTo(before + 1);
+
+    TxnResponse reading = get(kv.txn().Then(Op.get(bs("tr/a"), GetOption.DEFAULT),
+        Op.delete(bs("tr/none"), DeleteOption.DEFAULT)).commit());
+    assertThat(reading.getHeader().getRevision()).isEqualTo(before + 1);
+    assertThat(reading.getGetResponses().get(0).getHeader().getRevision()).isEqualTo(before + 1);
+  }
+
   @Test
   void txnErrorsUseEtcdTexts() throws Exception {
     assertThatThrownBy(() -> get(kv.txn()
