@@ -126,9 +126,12 @@ public final class ClusterVerticle extends AbstractVerticle {
     return identity;
   }
 
-  /** The member's term for this start: one past the last start's, durable before the member leads in it. */
+  /**
+   * The member's term for this start: one past the last start's, durable before the member leads in it. A new
+   * member stands for election from term 1, as a new etcd member does after bootstrapping in it, so it leads in 2.
+   */
   private static JsonObject startTerm(Path file, JsonObject identity) throws IOException {
-    Object last = identity.getValue("term", 0L);
+    Object last = identity.getValue("term", 1L);
     if (!(last instanceof Number n) || n.longValue() < 0) {
       throw new IOException(file + " is damaged: its term is not a number of terms: " + last);
     }

@@ -204,6 +204,8 @@ class EtcdctlIT {
     assertThat(status).contains("\"version\":\"3.4.0\"", "\"leader\":");
     String members = ok("member", "list");
     assertThat(members).contains("started", "http://127.0.0.1:" + cairn.grpcPort());
+    // as etcd's, the member list's header names the member and the term, no revision
+    assertThat(ok("member", "list", "-w", "json")).contains("\"raft_term\":").doesNotContain("\"revision\"");
   }
 
   /**

@@ -48,7 +48,7 @@ class RestartTest {
       lastRevision = last.getHeader().getRevision();
       assertThat(lastRevision).isEqualTo(22);
       clusterId = last.getHeader().getClusterId();
-      assertThat(last.getHeader().getRaftTerm()).as("the first start's term").isEqualTo(1);
+      assertThat(last.getHeader().getRaftTerm()).as("the first start's term, as a new etcd member's").isEqualTo(2);
     }
     assertThat(new JsonObject(Files.readString(dataDir.resolve("cluster/identity.json"))).getString("member_id"))
         .isNotBlank();
@@ -59,10 +59,10 @@ class RestartTest {
       assertThat(k0.getResult().getGet().getKv().getVersion()).isEqualTo(2);
       assertThat(k0.getHeader().getRevision()).isEqualTo(lastRevision);
       assertThat(k0.getHeader().getClusterId()).isEqualTo(clusterId);
-      assertThat(k0.getHeader().getRaftTerm()).as("each start is a new term, as a single etcd member's").isEqualTo(2);
+      assertThat(k0.getHeader().getRaftTerm()).as("each start is a new term, as a single etcd member's").isEqualTo(3);
       StatusResponse status = second.call(MaintenanceGrpcClient.Status, StatusRequest.getDefaultInstance()).ok();
-      assertThat(status.getRaftTerm()).isEqualTo(2);
-      assertThat(status.getHeader().getRaftTerm()).isEqualTo(2);
+      assertThat(status.getRaftTerm()).isEqualTo(3);
+      assertThat(status.getHeader().getRaftTerm()).isEqualTo(3);
       for (int i = 1; i < 20; i++) {
         assertThat(second.call(QueryServiceGrpcClient.ExecuteQuery, request(get("durable", "k" + i))).ok()
             .getResult().getGet().getKv().getValue().toStringUtf8()).isEqualTo("v" + i);

@@ -48,11 +48,10 @@ final class EtcdClusterService implements Service {
     });
   }
 
+  /** As etcd's, the answer's header names the member and its term but no revision. */
   private Future<MemberListResponse> memberList(MemberListRequest request, RpcGuard.Call call) {
-    return Future.all(ctx.storage().status(), ctx.currentCluster().get()).map(both -> {
-      long revision = both.<io.cairn.bus.StorageStatus>resultAt(0).revision();
-      ClusterInfo cluster = both.resultAt(1);
-      MemberListResponse.Builder out = MemberListResponse.newBuilder().setHeader(ctx.convert().header(revision));
+    return ctx.currentCluster().get().map(cluster -> {
+      MemberListResponse.Builder out = MemberListResponse.newBuilder().setHeader(ctx.convert().header(0));
       for (ClusterInfo.Member m : cluster.members()) {
         out.addMembers(Member.newBuilder().setID(m.id()).setName(m.name()).addAllPeerURLs(m.peerUrls())
             .addAllClientURLs(m.clientUrls()).setIsLearner(m.learner()));

@@ -136,7 +136,7 @@ final class EtcdMaintenanceService implements Service {
       default -> AlarmRequest.AlarmType.NONE;
     };
     return storage.alarm(new AlarmRequest(action, request.getMemberID(), type), call.timeoutMs()).map(reply -> {
-      AlarmResponse.Builder out = AlarmResponse.newBuilder().setHeader(convert.header(reply.revision()));
+      AlarmResponse.Builder out = AlarmResponse.newBuilder(); // etcd's has no header
       for (AlarmReply.Alarm a : reply.alarms()) {
         out.addAlarms(AlarmMember.newBuilder().setMemberID(a.memberId())
             .setAlarm(a.type() == AlarmRequest.AlarmType.NOSPACE ? AlarmType.NOSPACE
@@ -148,7 +148,7 @@ final class EtcdMaintenanceService implements Service {
 
   private Future<DefragmentResponse> defragment(DefragmentRequest request, RpcGuard.Call call) {
     return storage.defragment(call.timeoutMs())
-        .map(s -> DefragmentResponse.newBuilder().setHeader(convert.header(s.revision())).build());
+        .map(s -> DefragmentResponse.getDefaultInstance()); // etcd's has no header
   }
 
   private Future<HashResponse> hash(HashRequest request, RpcGuard.Call call) {

@@ -49,7 +49,8 @@ class EtcdMaintenanceTest {
       assertThat(again).as("the hash at a revision does not change").isEqualTo(atRevision);
       assertThat(later).isNotEqualTo(atRevision);
 
-      server.call(MaintenanceGrpcClient.Defragment, DefragmentRequest.getDefaultInstance()).ok();
+      assertThat(server.call(MaintenanceGrpcClient.Defragment, DefragmentRequest.getDefaultInstance()).ok()
+          .hasHeader()).as("etcd's answer has no header").isFalse();
     }
   }
 
@@ -63,6 +64,7 @@ class EtcdMaintenanceTest {
       server.awaitMetric("cairn_storage_alarms", v -> v == 1);
       AlarmResponse alarms = server.call(MaintenanceGrpcClient.Alarm, AlarmRequest.getDefaultInstance()).ok();
       assertThat(alarms.getAlarmsList()).extracting(a -> a.getAlarm()).containsExactly(AlarmType.NOSPACE);
+      assertThat(alarms.hasHeader()).as("etcd's answer has no header").isFalse();
 
       TestServer.Reply<?> refused = server.call(KVGrpcClient.Put, put("q/more", 10));
       assertThat(refused.status()).isEqualTo(GrpcStatus.RESOURCE_EXHAUSTED);
