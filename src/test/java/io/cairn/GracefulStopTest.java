@@ -1,6 +1,7 @@
 package io.cairn;
 
 import com.google.protobuf.ByteString;
+import io.cairn.front.GrpcStatusMessage;
 import io.cairn.proto.etcd.KVGrpcClient;
 import io.cairn.proto.etcd.LeaseGrantRequest;
 import io.cairn.proto.etcd.LeaseGrpcClient;
@@ -98,12 +99,9 @@ class GracefulStopTest {
       return new OpenStream<>(client, call, answers, ended.future());
     }
 
-    /** The status message; Vert.x's client reads it from the headers only, so after answers it is in the trailers. */
+    /** The status message, which after answers comes in the trailers. */
     String statusMessage() throws Exception {
-      GrpcClientResponse<Req, Resp> response = await(ended);
-      String message = response.trailers().get("grpc-message");
-      return message == null ? response.statusMessage()
-          : java.net.URLDecoder.decode(message.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      return GrpcStatusMessage.received(await(ended));
     }
 
     Resp next() throws InterruptedException {

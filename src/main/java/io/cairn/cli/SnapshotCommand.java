@@ -2,6 +2,7 @@ package io.cairn.cli;
 
 import com.google.protobuf.ByteString;
 import io.cairn.CairnServer;
+import io.cairn.front.GrpcStatusMessage;
 import io.cairn.proto.v1.AdminServiceGrpcClient;
 import io.cairn.proto.v1.DownloadSnapshotRequest;
 import io.cairn.proto.v1.SnapshotChunk;
@@ -249,7 +250,7 @@ public final class SnapshotCommand implements Callable<Integer> {
             response.exceptionHandler(done::tryFail);
             response.endHandler(v -> {
               if (response.status() != io.vertx.grpc.common.GrpcStatus.OK) {
-                done.tryFail(response.status() + ": " + response.statusMessage());
+                done.tryFail(response.status() + ": " + GrpcStatusMessage.received(response));
               } else if (received[0] != total[0]) {
                 done.tryFail("the server sent " + received[0] + " of " + total[0] + " bytes");
               } else {

@@ -1,9 +1,11 @@
 package io.cairn.front;
 
+import io.vertx.grpc.client.GrpcClientResponse;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.StatusException;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -34,6 +36,39 @@ public final class GrpcStatusMessage {
       }
     }
     response.fail(new StatusException(status, message));
+  }
+
+  /**
+   * The status message of an answer as its server wrote it, or null. vertx-grpc's client reads it from the headers
+   * alone, where only an answer that is nothing but its status carries it, and decodes a '+' as a space.
+   */
+  public static String received(GrpcClientResponse<?, ?> response) {
+    String encoded = response.trailers().get(MESSAGE);
+    if (encoded == null) {
+      encoded = response.headers().get(MESSAGE);
+    }
+    return encoded == null ? null : decode(encoded);
+  }
+
+  /** gRPC's {@code Percent-Encoded} production read back; a '%' not followed by two hex digits stands for itself. */
+  static String decode(String encoded) {
+    if (encoded.indexOf('%') < 0) {
+      return encoded;
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(encoded.length());
+    int plainFrom = 0;
+    for (int i = 0; i + 2 < encoded.length(); i++) {
+      int high = encoded.charAt(i) == '%' ? Character.digit(encoded.charAt(i + 1), 16) : -1;
+      int low = high >= 0 ? Character.digit(encoded.charAt(i + 2), 16) : -1;
+      if (low >= 0) {
+        out.writeBytes(encoded.substring(plainFrom, i).getBytes(StandardCharsets.UTF_8));
+        out.write(high << 4 | low);
+        i += 2;
+        plainFrom = i + 1;
+      }
+    }
+    out.writeBytes(encoded.substring(plainFrom).getBytes(StandardCharsets.UTF_8));
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   /** The message as gRPC's {@code Percent-Encoded} production, escaping no more than it must. */

@@ -80,6 +80,9 @@ class ErrorsTest {
     assertInvalid(query(set("café 100%", "k", "v")), "query.set.collection: \"café 100%\" is not a valid "
         + "collection name; use 1-128 characters of A-Z a-z 0-9 _ . -");
     assertThat(GrpcStatusMessage.encode("café 100%\n")).isEqualTo("caf%C3%A9 100%25%0A");
+    // read back as written: a '+' stays a '+' (Vert.x's own reading makes it a space), a stray '%' stays itself
+    assertThat(GrpcStatusMessage.decode("caf%C3%A9 1+1 100%25%0A")).isEqualTo("café 1+1 100%\n");
+    assertThat(GrpcStatusMessage.decode("50% off %zz %4")).isEqualTo("50% off %zz %4");
   }
 
   @Test

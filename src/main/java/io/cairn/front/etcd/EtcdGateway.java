@@ -3,6 +3,7 @@ package io.cairn.front.etcd;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import io.cairn.front.GrpcStatusMessage;
 import io.cairn.proto.etcd.AlarmRequest;
 import io.cairn.proto.etcd.CompactionRequest;
 import io.cairn.proto.etcd.DefragmentRequest;
@@ -168,7 +169,8 @@ public final class EtcdGateway {
       call.end(message);
       return call.response().compose(answer -> answer.last()
           .map(last -> (Object) last)
-          .recover(e -> Future.succeededFuture(new Failure(answer.status(), answer.statusMessage()))));
+          .recover(e -> Future.succeededFuture(
+              new Failure(answer.status(), GrpcStatusMessage.received(answer)))));
     }).onComplete(done -> {
       if (response.closed()) {
         return;
@@ -283,7 +285,8 @@ public final class EtcdGateway {
         if (answers.status() == GrpcStatus.OK) {
           end(null, null);
         } else {
-          end(answers.status(), answers.statusMessage() == null ? "" : answers.statusMessage());
+          String message = GrpcStatusMessage.received(answers);
+          end(answers.status(), message == null ? "" : message);
         }
       });
       answers.exceptionHandler(e -> {
