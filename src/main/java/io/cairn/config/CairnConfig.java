@@ -28,7 +28,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
 
   /** {@code maxFrontBacklogBytes} 0: derived from the maximum heap ({@code WatchHub.defaultMaxFrontBacklogBytes}). */
   public record Watch(Duration progressInterval, int maxBacklogBytes, long maxFrontBacklogBytes,
-                      Duration stallTimeout, long maxFrontWatcherBytes) {}
+                      Duration stallTimeout, Duration crowdedStallTimeout, long maxFrontWatcherBytes) {}
 
   /** {@code maxFrontBytes} 0: derived from the maximum heap ({@code StreamRoom.defaultMaxBytes}). */
   public record Stream(int chunkBytes, int chunkKeys, int interactiveMaxInflight, Duration idleTimeout,
@@ -71,7 +71,7 @@ public record CairnConfig(Grpc grpc, Http http, Front front, Storage storage, Li
             (int) v.get("limits.max-update-keys"), (int) v.get("limits.max-leases")),
         new Watch((Duration) v.get("watch.progress-interval"), (int) v.get("watch.max-backlog-bytes"),
             (long) v.get("watch.max-front-backlog-bytes"), (Duration) v.get("watch.stall-timeout"),
-            (long) v.get("watch.max-front-watcher-bytes")),
+            (Duration) v.get("watch.crowded-stall-timeout"), (long) v.get("watch.max-front-watcher-bytes")),
         new Stream((int) v.get("stream.chunk-bytes"), (int) v.get("stream.chunk-keys"),
             (int) v.get("stream.interactive-max-inflight"), (Duration) v.get("stream.idle-timeout"),
             (long) v.get("stream.max-front-bytes")),

@@ -94,6 +94,9 @@ public final class ConfigSchema {
           "an etcd watch stream whose client takes nothing of its answers for this long, while its watchers wait "
               + "for it, is refused, and what it held is dropped (etcd's clients resume the watch from the last "
               + "revision they got)"),
+      new ConfigKey("watch.crowded-stall-timeout", DURATION, () -> "10s", 1000, 86_400_000, List.of(),
+          "the same, sooner, while the front's streams hold watch.max-front-backlog-bytes and another stream, whose "
+              + "client reads, waits for the room they hold (watch.stall-timeout still applies when shorter)"),
       intKey("stream.chunk-bytes", 128 * 1024, 1024, 16 * MIB,
           "about how many bytes of keys and values one ExecuteStream chunk carries"),
       intKey("stream.chunk-keys", 1000, 1, 1_000_000, "most values one ExecuteStream chunk carries"),

@@ -44,7 +44,7 @@ public final class EtcdApi {
     long maxWatcherBytes = config.watch().maxFrontWatcherBytes() > 0 ? config.watch().maxFrontWatcherBytes()
         : WatchHub.defaultMaxWatcherBytes(config.front().instances());
     WatchHub hub = new WatchHub(config.watch().maxBacklogBytes(), maxFrontBacklogBytes,
-        config.watch().stallTimeout().toMillis(), maxWatcherBytes);
+        config.watch().stallTimeout().toMillis(), config.watch().crowdedStallTimeout().toMillis(), maxWatcherBytes);
     return vertx.eventBus().<CommittedEvents>localConsumer(Addresses.STORAGE_EVENTS, m -> hub.publish(m.body()))
         .completion()
         .compose(v -> vertx.eventBus().<WatchInterest>request(Addresses.STORAGE_WATCH_INTEREST, null))

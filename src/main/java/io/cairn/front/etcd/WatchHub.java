@@ -27,6 +27,7 @@ final class WatchHub {
   private final int maxBacklogBytes;
   private final long maxFrontBacklogBytes;
   private final long stallTimeoutMs;
+  private final long crowdedStallTimeoutMs;
   private final long maxWatcherBytes;
   private long watcherBytes;
   private int pagesReading;
@@ -42,13 +43,15 @@ final class WatchHub {
   /**
    * {@code maxBacklogBytes}: {@code watch.max-backlog-bytes}, each stream's bound on answers not yet sent;
    * {@code maxFrontBacklogBytes}: {@code watch.max-front-backlog-bytes}, the bound on all of them together;
-   * {@code stallTimeoutMs}: {@code watch.stall-timeout}; {@code maxWatcherBytes}:
-   * {@code watch.max-front-watcher-bytes}.
+   * {@code stallTimeoutMs}: {@code watch.stall-timeout}; {@code crowdedStallTimeoutMs}:
+   * {@code watch.crowded-stall-timeout}; {@code maxWatcherBytes}: {@code watch.max-front-watcher-bytes}.
    */
-  WatchHub(int maxBacklogBytes, long maxFrontBacklogBytes, long stallTimeoutMs, long maxWatcherBytes) {
+  WatchHub(int maxBacklogBytes, long maxFrontBacklogBytes, long stallTimeoutMs, long crowdedStallTimeoutMs,
+           long maxWatcherBytes) {
     this.maxBacklogBytes = maxBacklogBytes;
     this.maxFrontBacklogBytes = maxFrontBacklogBytes;
     this.stallTimeoutMs = stallTimeoutMs;
+    this.crowdedStallTimeoutMs = Math.min(crowdedStallTimeoutMs, stallTimeoutMs);
     this.maxWatcherBytes = maxWatcherBytes;
   }
 
@@ -83,6 +86,25 @@ final class WatchHub {
 
   long stallTimeoutMs() {
     return stallTimeoutMs;
+  }
+
+  long crowdedStallTimeoutMs() {
+    return crowdedStallTimeoutMs;
+  }
+
+  /**
+   * Whether a stream whose client has taken nothing for {@code watch.crowded-stall-timeout} holds room another
+   * stream needs: one waits for room whose client has not stalled that long (a client that reads empties its
+   * stream's backlog, or at least takes something, which starts its stall anew).
+   */
+  boolean crowdedOut(WatchStream stalled, long nowNanos) {
+    long crowdedNanos = crowdedStallTimeoutMs * 1_000_000;
+    for (WatchStream waiting : waitingForRoom) {
+      if (waiting != stalled && !waiting.stalledFor(crowdedNanos, nowNanos)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The default of {@code watch.max-front-backlog-bytes}: an eighth of the maximum heap, shared by the fronts. */

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -63,6 +64,8 @@ final class WatchStream implements OpenStreams.Stream {
   private long backlogBytes;
   /** Armed while the stream's watchers wait for a client that takes nothing; -1: not armed. */
   private long stallTimer = -1;
+  /** While the stall timer is armed: since when the client has taken nothing ({@link System#nanoTime}). */
+  private long stalledSinceNanos;
 
   private static final class Watcher {
     final long id;
@@ -290,24 +293,43 @@ final class WatchStream implements OpenStreams.Stream {
 
   /**
    * The watchers wait with answers the client has not taken: if it takes nothing for {@code watch.stall-timeout},
-   * the stream is refused, which drops them and gives their room to the front's other streams (an error status
-   * would wait behind them). Once they read again, etcd's clients resume their watches from the revision they
-   * had reached.
+   * or for {@code watch.crowded-stall-timeout} while another stream waits for the room this one holds, the stream is
+   * refused, which drops them and gives their room to the front's other streams (an error status would wait behind
+   * them). Once they read again, etcd's clients resume their watches from the revision they had reached.
    */
   private void clientMustTake() {
     if (stallTimer >= 0 || backlogBytes == 0 || closed) {
       return;
     }
-    long timeout = hub.stallTimeoutMs();
-    stallTimer = vertx.setTimer(timeout, id -> {
+    stalledSinceNanos = System.nanoTime();
+    checkStallIn(hub.crowdedStallTimeoutMs());
+  }
+
+  private void checkStallIn(long delayMs) {
+    stallTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
       stallTimer = -1;
       if (closed) {
         return;
       }
-      LOG.debug("watch stream refused: its client took nothing for {} ms (watch.stall-timeout)", timeout);
+      long now = System.nanoTime();
+      long stalledMs = TimeUnit.NANOSECONDS.toMillis(now - stalledSinceNanos);
+      if (stalledMs >= hub.stallTimeoutMs()) {
+        LOG.debug("watch stream refused: its client took nothing for {} ms (watch.stall-timeout)", stalledMs);
+      } else if (hub.crowdedOut(this, now)) {
+        LOG.debug("watch stream refused: its client took nothing for {} ms while another stream waited for the "
+            + "room it held (watch.crowded-stall-timeout)", stalledMs);
+      } else {
+        checkStallIn(Math.min(hub.crowdedStallTimeoutMs(), hub.stallTimeoutMs() - stalledMs));
+        return;
+      }
       close();
       opened.refuse();
     });
+  }
+
+  /** Whether the stream's client has taken nothing of its answers for {@code nanos} or longer. */
+  boolean stalledFor(long nanos, long nowNanos) {
+    return stallTimer >= 0 && nowNanos - stalledSinceNanos >= nanos;
   }
 
   private void stopStallTimer() {

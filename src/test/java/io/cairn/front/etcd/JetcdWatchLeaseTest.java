@@ -539,7 +539,9 @@ class JetcdWatchLeaseTest {
   @Test
   void theStreamsOfAFrontTogetherHoldAtMostItsBacklogBoundAndLoseNothing() throws Exception {
     int frontBound = 256 * 1024;
-    restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.max-front-backlog-bytes=" + frontBound);
+    // stalled streams waiting for room count as crowding out the others until they have stalled this long
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.max-front-backlog-bytes=" + frontBound,
+        "watch.crowded-stall-timeout=1h");
     GrpcClient stalledClient = rawClient();
     GrpcClient readingClient = rawClient();
     int puts = 60;
@@ -577,6 +579,79 @@ class JetcdWatchLeaseTest {
       }
       server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v == 0);
       assertThat(server.metric("cairn_etcd_watch_streams_waiting")).isZero();
+    } finally {
+      stalledClient.close();
+      readingClient.close();
+    }
+  }
+
+  /**
+   * Stalled streams that hold the front's bound do not starve a stream whose client reads for the whole
+   * {@code watch.stall-timeout}: events larger than an even share of the bound (here 32 kB, the share about 20 kB)
+   * make the reading stream wait for room, and streams whose clients have taken nothing for
+   * {@code watch.crowded-stall-timeout} while it waits are refused. Their clients resume from where they were.
+   */
+  @Test
+  void streamsThatTakeNothingAreRefusedSoonerWhileAReadingStreamWaitsForTheRoomTheyHold() throws Exception {
+    int frontBound = 256 * 1024;
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.max-front-backlog-bytes=" + frontBound,
+        "watch.stall-timeout=1h", "watch.crowded-stall-timeout=1s");
+    GrpcClient stalledClient = rawClient();
+    GrpcClient readingClient = rawClient();
+    int puts = 40;
+    int stalledStreams = 12;
+    List<GrpcClientResponse<WatchRequest, WatchResponse>> stalled = new ArrayList<>();
+    List<List<Long>> stalledReceived = new ArrayList<>();
+    List<CompletableFuture<String>> stalledEnds = new ArrayList<>();
+    try {
+      for (int i = 0; i < stalledStreams; i++) {
+        List<Long> received = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<String> end = new CompletableFuture<>();
+        GrpcClientResponse<WatchRequest, WatchResponse> stream = rawWatch(stalledClient, "cr/", "cr0", received,
+            new CountDownLatch(puts) {
+              @Override
+              public void countDown() {
+                super.countDown();
+                if (getCount() == 0) {
+                  end.complete("all events");
+                }
+              }
+            });
+        stream.exceptionHandler(e -> end.complete(e.toString()));
+        stream.pause();
+        stalled.add(stream);
+        stalledReceived.add(received);
+        stalledEnds.add(end);
+      }
+      List<Long> readingReceived = Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch readingDelivered = new CountDownLatch(puts);
+      rawWatch(readingClient, "cr/", "cr0", readingReceived, readingDelivered);
+
+      byte[] value = new byte[32 * 1024];
+      List<Long> revisions = new ArrayList<>();
+      for (int i = 0; i < puts; i++) {
+        revisions.add(get(kv.put(bs("cr/" + (i % 5)), ByteSequence.from(value))).getHeader().getRevision());
+      }
+      assertThat(readingDelivered.await(30, TimeUnit.SECONDS)).as("the reading client's events").isTrue();
+      assertThat(new ArrayList<>(readingReceived)).isEqualTo(revisions);
+
+      // once they read again, the stalled streams still open get every event; the refused ones got the first ones
+      stalled.forEach(GrpcClientResponse::resume);
+      int refused = 0;
+      for (int i = 0; i < stalledStreams; i++) {
+        String end = stalledEnds.get(i).get(30, TimeUnit.SECONDS);
+        List<Long> received = new ArrayList<>(stalledReceived.get(i));
+        if (end.equals("all events")) {
+          assertThat(received).isEqualTo(revisions);
+        } else {
+          // refused: Vert.x reports the reset of a paused stream as its closing
+          assertThat(end).as("a stalled stream is refused").containsAnyOf("REFUSED_STREAM", "Stream was closed");
+          assertThat(received).isEqualTo(revisions.subList(0, received.size()));
+          refused++;
+        }
+      }
+      assertThat(refused).as("streams refused to make room").isPositive();
+      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v == 0);
     } finally {
       stalledClient.close();
       readingClient.close();
