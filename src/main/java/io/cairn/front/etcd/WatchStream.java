@@ -60,6 +60,8 @@ final class WatchStream implements OpenStreams.Stream {
   private long nextAutoId;
   private boolean closed;
   private boolean waitingForDrain;
+  /** The client's requests are not read while the stream's backlog is full: each would add an answer to it. */
+  private boolean requestsPaused;
   /** Bytes of answers written to the response and not yet sent on the connection. */
   private long backlogBytes;
   /** Armed while the stream's watchers wait for a client that takes nothing; -1: not armed. */
@@ -374,6 +376,10 @@ final class WatchStream implements OpenStreams.Stream {
         clientMustTake();
       }
     }
+    if (requestsPaused && !closed && drained()) {
+      requestsPaused = false;
+      request.resume();
+    }
     if (waitingForDrain && !closed && drained()) {
       catchUpWhenRoom();
     }
@@ -577,6 +583,10 @@ final class WatchStream implements OpenStreams.Stream {
       backlogBytes += bytes;
       hub.backlogChanged(bytes);
       response.write(message).onComplete(written -> sent(bytes));
+      if (!requestsPaused && backlogFull()) {
+        requestsPaused = true;
+        request.pause();
+      }
     } catch (RuntimeException e) {
       backlogBytes -= bytes;
       hub.backlogChanged(-bytes);

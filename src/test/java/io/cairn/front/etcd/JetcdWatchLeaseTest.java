@@ -41,6 +41,7 @@ import static io.cairn.front.etcd.JetcdKvTest.bs;
 import static io.cairn.front.etcd.JetcdKvTest.get;
 import static io.cairn.front.etcd.JetcdKvTest.str;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Watches and leases through etcd's Java client, and a raw watch stream whose client stops reading. */
 class JetcdWatchLeaseTest {
@@ -415,6 +416,74 @@ class JetcdWatchLeaseTest {
         }
         assertThat(events).isEqualTo(written);
       }
+    } finally {
+      raw.close();
+    }
+  }
+
+  /**
+   * Every watch request gets an answer, so a client that sends requests and reads no answers would pile them up in
+   * the server: 200,000 creates and cancels held 13 MB of answers against a 1 MiB bound. The stream's requests are
+   * read no further while its backlog is full, as etcd's are, and once the client reads it gets every answer.
+   */
+  @Test
+  void aClientThatReadsNoAnswersIsReadNoFurtherThanItsBacklogAndLosesNoAnswer() throws Exception {
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536");
+    GrpcClient raw = rawClient();
+    try {
+      GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(raw.request(
+          SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      int pairs = 100_000;
+      List<String> answers = new ArrayList<>();
+      CompletableFuture<GrpcClientResponse<WatchRequest, WatchResponse>> paused = new CompletableFuture<>();
+      CompletableFuture<Void> allAnswered = new CompletableFuture<>();
+      CompletableFuture<Void> allWritten = new CompletableFuture<>();
+      server.clientVertx().runOnContext(v -> {
+        call.response().onSuccess(response -> {
+          response.pause();
+          response.handler(answer -> {
+            answers.add((answer.getCanceled() ? "canceled " : "created ") + answer.getWatchId());
+            if (answers.size() == 2 * pairs) {
+              allAnswered.complete(null);
+            }
+          });
+          paused.complete(response);
+        });
+        int[] written = {0};
+        Runnable[] pump = new Runnable[1];
+        pump[0] = () -> {
+          while (written[0] < pairs && !call.writeQueueFull()) {
+            long id = ++written[0];
+            call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder().setWatchId(id)
+                .setKey(com.google.protobuf.ByteString.copyFromUtf8("unread"))).build());
+            call.write(WatchRequest.newBuilder().setCancelRequest(
+                io.cairn.proto.etcd.WatchCancelRequest.newBuilder().setWatchId(id)).build());
+          }
+          if (written[0] == pairs) {
+            allWritten.complete(null);
+          } else {
+            call.drainHandler(d -> pump[0].run());
+          }
+        };
+        pump[0].run();
+      });
+      GrpcClientResponse<WatchRequest, WatchResponse> response = paused.get(10, TimeUnit.SECONDS);
+      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v >= 65536);
+      assertThatThrownBy(() -> allWritten.get(5, TimeUnit.SECONDS)).as("the server stopped reading the requests")
+          .isInstanceOf(java.util.concurrent.TimeoutException.class);
+      assertThat(server.metric("cairn_etcd_watch_backlog_bytes")).as("answers held for the client")
+          .isLessThan(65536 + 1024);
+
+      server.clientVertx().runOnContext(v -> response.resume());
+      allWritten.get(60, TimeUnit.SECONDS);
+      allAnswered.get(60, TimeUnit.SECONDS);
+      server.clientVertx().runOnContext(v -> call.cancel());
+      List<String> expected = new ArrayList<>(2 * pairs);
+      for (int id = 1; id <= pairs; id++) {
+        expected.add("created " + id);
+        expected.add("canceled " + id);
+      }
+      assertThat(answers).isEqualTo(expected);
     } finally {
       raw.close();
     }
