@@ -23,6 +23,7 @@ import io.cairn.proto.etcd.ClusterGrpcClient;
 import io.cairn.proto.etcd.MoveLeaderRequest;
 import io.cairn.proto.etcd.PutRequest;
 import io.cairn.proto.etcd.RangeRequest;
+import io.cairn.proto.etcd.SnapshotRequest;
 import io.cairn.proto.etcd.StatusRequest;
 import io.cairn.proto.etcd.TxnRequest;
 import io.cairn.proto.etcd.WatchGrpcClient;
@@ -66,7 +67,8 @@ public final class EtcdGateway {
   /** The streaming calls: the body is a sequence of JSON requests, the answer one {"result":...} line each. */
   private static final Map<String, Route<?, ?>> STREAMS = Map.of(
       "/v3/watch", new Route<>(WatchGrpcClient.Watch, WatchRequest::newBuilder),
-      "/v3/lease/keepalive", new Route<>(LeaseGrpcClient.LeaseKeepAlive, LeaseKeepAliveRequest::newBuilder));
+      "/v3/lease/keepalive", new Route<>(LeaseGrpcClient.LeaseKeepAlive, LeaseKeepAliveRequest::newBuilder),
+      "/v3/maintenance/snapshot", new Route<>(MaintenanceGrpcClient.Snapshot, SnapshotRequest::newBuilder));
 
   static {
     route("/v3/kv/range", KVGrpcClient.Range, RangeRequest::newBuilder);
@@ -211,7 +213,8 @@ public final class EtcdGateway {
   /**
    * One streaming call: each JSON request of the body, as it arrives, is written to the gRPC call, and each answer
    * goes out as a {"result":...} line; the call reads no faster than the HTTP client takes the answers. The end of
-   * the body does not end the call (as with etcd, a watch goes on); the HTTP client leaving does.
+   * the body closes the call's side of the client, as grpc-gateway does: a keep-alive stream ends once it has
+   * answered, a snapshot starts, a watch goes on. The HTTP client leaving cancels the call.
    */
   private final class GatewayStream<Resp extends Message, Req extends Message> {
     private final Route<Resp, Req> route;
@@ -246,6 +249,11 @@ public final class EtcdGateway {
         }
         call.response().onSuccess(this::answers).onFailure(e -> end(GrpcStatus.UNAVAILABLE, e.getMessage()));
         request.handler(this::requests);
+        request.endHandler(v -> {
+          if (!done) {
+            call.end();
+          }
+        });
         request.resume();
       });
     }

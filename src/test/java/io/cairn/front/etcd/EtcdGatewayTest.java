@@ -128,22 +128,46 @@ class EtcdGatewayTest {
     }
   }
 
+  /** As through etcd's gateway, a keep-alive answers each request of the body as a line, then ends. */
   @Test
-  void aKeepAliveAnswersEachRequestAsALine() throws Exception {
+  void aKeepAliveAnswersEachRequestOfTheBodyAsALineThenEnds() throws Exception {
     String id = post("/v3/lease/grant", "{\"TTL\":30}").bodyAsJsonObject().getString("ID");
-    io.vertx.core.http.HttpClient http = server.clientVertx().createHttpClient();
-    try {
-      io.vertx.core.http.HttpClientRequest keepAlive = await(http.request(HttpMethod.POST, server.grpcPort(),
-          "127.0.0.1", "/v3/lease/keepalive"));
-      io.vertx.core.Promise<String> first = io.vertx.core.Promise.promise();
-      await(keepAlive.send("{\"ID\":\"" + id + "\"}").onSuccess(response -> response.handler(chunk ->
-          first.tryComplete(chunk.toString(StandardCharsets.UTF_8)))));
-      JsonObject answer = new JsonObject(await(first.future()).trim()).getJsonObject("result");
+    HttpResponse<Buffer> keepAlive = post("/v3/lease/keepalive", "{\"ID\":\"" + id + "\"}{\"ID\":" + id + "}");
+    String[] lines = keepAlive.bodyAsString().split("\n");
+    assertThat(lines).hasSize(2);
+    for (String line : lines) {
+      JsonObject answer = new JsonObject(line).getJsonObject("result");
       assertThat(answer.getString("ID")).isEqualTo(id);
       assertThat(answer.getString("TTL")).isEqualTo("30");
-    } finally {
-      http.close();
     }
+  }
+
+  /**
+   * {@code /v3/maintenance/snapshot} streams the database as etcd's gateway does: {"result":...} lines of base64
+   * blobs, the last one the SHA-256 of all the others, which {@code etcdctl snapshot status} checks.
+   */
+  @Test
+  void aSnapshotStreamsAsLinesEndingWithItsChecksum() throws Exception {
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < 50; i++) {
+      byte[] value = new byte[2000]; // incompressible, so that the database takes several chunks
+      random.nextBytes(value);
+      post("/v3/kv/put", "{\"key\":\"" + b64("s/" + i) + "\",\"value\":\""
+          + Base64.getEncoder().encodeToString(value) + "\"}");
+    }
+    String[] lines = post("/v3/maintenance/snapshot", "{}").bodyAsString().split("\n");
+    assertThat(lines.length).as("chunks and the checksum").isGreaterThan(2);
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    long total = 0;
+    for (int i = 0; i < lines.length - 1; i++) {
+      byte[] blob = Base64.getDecoder().decode(new JsonObject(lines[i]).getJsonObject("result").getString("blob"));
+      sha.update(blob);
+      total += blob.length;
+    }
+    assertThat(total % 512).as("etcdctl takes a database whose size is a multiple of 512").isZero();
+    byte[] checksum = Base64.getDecoder().decode(new JsonObject(lines[lines.length - 1]).getJsonObject("result")
+        .getString("blob"));
+    assertThat(checksum).isEqualTo(sha.digest());
   }
 
   static JsonObject next(java.util.concurrent.BlockingQueue<JsonObject> lines) throws InterruptedException {
