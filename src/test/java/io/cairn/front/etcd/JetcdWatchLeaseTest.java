@@ -104,6 +104,12 @@ class JetcdWatchLeaseTest {
         new io.vertx.grpc.client.GrpcClientOptions().setMaxMessageSize(16 << 20));
   }
 
+  /** A Watch call of {@code raw}'s own, opened, for the test to write its requests to. */
+  GrpcClientRequest<WatchRequest, WatchResponse> watchCall(GrpcClient raw) throws Exception {
+    return TestServer.await(raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"),
+        WatchGrpcClient.Watch));
+  }
+
   /**
    * A watch stream of {@code raw}'s own, on keys from {@code start} to {@code end}, whose client can stop reading:
    * each event's mod revision goes to {@code revisions} and counts {@code delivered} down. Returns once created.
@@ -337,8 +343,7 @@ class JetcdWatchLeaseTest {
     GrpcClient raw = rawClient();
     try {
       BlockingQueue<WatchResponse> answers = new LinkedBlockingQueue<>();
-      io.vertx.grpc.client.GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(
-          raw.request(SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      GrpcClientRequest<WatchRequest, WatchResponse> call = watchCall(raw);
       call.response().onSuccess(response -> response.handler(answers::add));
       java.util.function.LongFunction<WatchResponse> create = id -> {
         byte[] key = new byte[10_000];
@@ -431,8 +436,7 @@ class JetcdWatchLeaseTest {
     restartWith("front.instances=1", "watch.max-backlog-bytes=65536");
     GrpcClient raw = rawClient();
     try {
-      GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(raw.request(
-          SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      GrpcClientRequest<WatchRequest, WatchResponse> call = watchCall(raw);
       int pairs = 100_000;
       List<String> answers = new ArrayList<>();
       CompletableFuture<GrpcClientResponse<WatchRequest, WatchResponse>> paused = new CompletableFuture<>();
@@ -497,8 +501,7 @@ class JetcdWatchLeaseTest {
   void aWatchStreamItsClientHalfClosesGoesOnWatching() throws Exception {
     GrpcClient raw = rawClient();
     try {
-      GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(raw.request(
-          SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      GrpcClientRequest<WatchRequest, WatchResponse> call = watchCall(raw);
       BlockingQueue<String> answers = new LinkedBlockingQueue<>();
       server.clientVertx().runOnContext(v -> {
         call.response().onSuccess(response -> {
@@ -536,8 +539,7 @@ class JetcdWatchLeaseTest {
   void aWatchStreamItsClientCancelsGivesItsWatchersBack() throws Exception {
     GrpcClient raw = rawClient();
     try {
-      GrpcClientRequest<WatchRequest, WatchResponse> call = TestServer.await(raw.request(
-          SocketAddress.inetSocketAddress(server.grpcPort(), "127.0.0.1"), WatchGrpcClient.Watch));
+      GrpcClientRequest<WatchRequest, WatchResponse> call = watchCall(raw);
       CountDownLatch created = new CountDownLatch(1);
       server.clientVertx().runOnContext(v -> {
         call.write(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
