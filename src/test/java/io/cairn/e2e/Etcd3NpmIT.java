@@ -1,9 +1,8 @@
 package io.cairn.e2e;
 
-import io.cairn.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,8 +23,8 @@ class Etcd3NpmIT {
   private static final Path SOURCES = Path.of("src", "test", "npm");
   private static final Path JUDGE = Path.of("target", "etcd3-judge");
 
-  static CairnProcess cairn;
-  static Path dataDir;
+  @RegisterExtension
+  static final SharedCairn cairn = new SharedCairn("cairn-etcd3");
 
   @BeforeAll
   static void start() throws Exception {
@@ -39,16 +38,6 @@ class Etcd3NpmIT {
     }
     Run install = run(JUDGE, 300, "npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts");
     assertThat(install.exit()).as("npm ci (the versions in package-lock.json): %s", install.out()).isZero();
-    dataDir = Files.createTempDirectory("cairn-etcd3");
-    cairn = CairnProcess.startServer(dataDir);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cairn != null) {
-      cairn.close();
-    }
-    TestServer.deleteTree(dataDir);
   }
 
   @Test

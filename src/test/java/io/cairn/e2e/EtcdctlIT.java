@@ -1,14 +1,12 @@
 package io.cairn.e2e;
 
-import io.cairn.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,23 +21,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** etcd's own command-line client, etcdctl 3.4, unchanged against the fat jar. */
 class EtcdctlIT {
 
-  static CairnProcess cairn;
-  static Path dataDir;
+  @RegisterExtension
+  static final SharedCairn cairn = new SharedCairn("cairn-etcdctl");
 
   @BeforeAll
   static void start() throws Exception {
     assertThat(etcdctlBinary()).as("etcdctl must be installed (Debian package etcd-client); .ci/run installs it")
         .isNotNull();
-    dataDir = Files.createTempDirectory("cairn-etcdctl");
-    cairn = CairnProcess.startServer(dataDir);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cairn != null) {
-      cairn.close();
-    }
-    TestServer.deleteTree(dataDir);
   }
 
   static String etcdctlBinary() {
