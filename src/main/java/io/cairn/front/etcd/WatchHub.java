@@ -15,7 +15,7 @@ import java.util.Set;
  * stream opens, before it uses it.
  *
  * <p>Its streams together hold about {@code watch.max-front-backlog-bytes} of answers not yet sent, at most twice
- * that ({@link #mayQueue}): a stream that may not queue a watcher's answer stops feeding its watchers live events, as
+ * that while their number holds ({@link #mayQueue}): a stream that may not queue a watcher's answer stops feeding its watchers live events, as
  * if its own client had stopped reading, and waits here, first come first served, for room to catch them up from
  * history. Streams are let go while the backlog, with a page for every history read under way, stays within half
  * the bound; each may queue its first page past it.
@@ -124,11 +124,22 @@ final class WatchHub {
   /**
    * Whether a stream holding {@code streamBacklog} may queue about {@code bytes} more: while the front's bound has
    * room for them, or within the stream's even share of it. The shares keep streams whose clients read going while
-   * others that stopped hold the rest; together the streams hold at most twice the bound.
+   * others that stopped hold the rest; together the streams hold at most twice the bound while their number holds.
+   * A stream keeps what it took when more streams open and the shares shrink: streams opening one after another
+   * under load hold up to the bound times 1 + 1/2 + ... + 1/n.
    */
   boolean mayQueue(long streamBacklog, long bytes) {
     return backlogBytes + bytes <= maxFrontBacklogBytes
         || streamBacklog + bytes <= maxFrontBacklogBytes / Math.max(1, streams.size());
+  }
+
+  /**
+   * Whether a stream whose requests were paused past its share ({@link #mayQueue}) may read them again: once the
+   * front has room, or the stream holds half its share, so that it reads more than one request at a time.
+   */
+  boolean mayReadRequests(long streamBacklog) {
+    return backlogBytes <= maxFrontBacklogBytes
+        || streamBacklog <= maxFrontBacklogBytes / Math.max(1, streams.size()) / 2;
   }
 
   void backlogChanged(long bytes) {

@@ -60,7 +60,10 @@ final class WatchStream implements OpenStreams.Stream {
   private long nextAutoId;
   private boolean closed;
   private boolean waitingForDrain;
-  /** The client's requests are not read while the stream's backlog is full: each would add an answer to it. */
+  /**
+   * The client's requests are not read while the stream's backlog is full, or past its share of the front's bound
+   * ({@link WatchHub#mayQueue}): each would add an answer to it.
+   */
   private boolean requestsPaused;
   /** Bytes of answers written to the response and not yet sent on the connection. */
   private long backlogBytes;
@@ -376,7 +379,7 @@ final class WatchStream implements OpenStreams.Stream {
         clientMustTake();
       }
     }
-    if (requestsPaused && !closed && drained()) {
+    if (requestsPaused && !closed && drained() && hub.mayReadRequests(backlogBytes)) {
       requestsPaused = false;
       request.resume();
     }
@@ -583,7 +586,7 @@ final class WatchStream implements OpenStreams.Stream {
       backlogBytes += bytes;
       hub.backlogChanged(bytes);
       response.write(message).onComplete(written -> sent(bytes));
-      if (!requestsPaused && backlogFull()) {
+      if (!requestsPaused && (backlogFull() || !hub.mayQueue(backlogBytes, 0))) {
         requestsPaused = true;
         request.pause();
       }

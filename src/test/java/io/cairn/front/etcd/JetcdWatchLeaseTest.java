@@ -427,21 +427,20 @@ class JetcdWatchLeaseTest {
   }
 
   /**
-   * Every watch request gets an answer, so a client that sends requests and reads no answers would pile them up in
-   * the server: 200,000 creates and cancels held 13 MB of answers against a 1 MiB bound. The stream's requests are
-   * read no further while its backlog is full, as etcd's are, and once the client reads it gets every answer.
+   * A watch stream whose client writes {@code pairs} creates and cancels as fast as the transport takes them and
+   * reads none of the answers until {@link #readAnswers}.
    */
-  @Test
-  void aClientThatReadsNoAnswersIsReadNoFurtherThanItsBacklogAndLosesNoAnswer() throws Exception {
-    restartWith("front.instances=1", "watch.max-backlog-bytes=65536");
-    GrpcClient raw = rawClient();
-    try {
-      GrpcClientRequest<WatchRequest, WatchResponse> call = watchCall(raw);
-      int pairs = 100_000;
-      List<String> answers = new ArrayList<>();
-      CompletableFuture<GrpcClientResponse<WatchRequest, WatchResponse>> paused = new CompletableFuture<>();
-      CompletableFuture<Void> allAnswered = new CompletableFuture<>();
-      CompletableFuture<Void> allWritten = new CompletableFuture<>();
+  final class Flood {
+    final GrpcClientRequest<WatchRequest, WatchResponse> call;
+    final int pairs;
+    final List<String> answers = new ArrayList<>();
+    final CompletableFuture<GrpcClientResponse<WatchRequest, WatchResponse>> paused = new CompletableFuture<>();
+    final CompletableFuture<Void> allAnswered = new CompletableFuture<>();
+    final CompletableFuture<Void> allWritten = new CompletableFuture<>();
+
+    Flood(GrpcClient raw, int pairs) throws Exception {
+      this.call = watchCall(raw);
+      this.pairs = pairs;
       server.clientVertx().runOnContext(v -> {
         call.response().onSuccess(response -> {
           response.pause();
@@ -471,13 +470,11 @@ class JetcdWatchLeaseTest {
         };
         pump[0].run();
       });
-      GrpcClientResponse<WatchRequest, WatchResponse> response = paused.get(10, TimeUnit.SECONDS);
-      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v >= 65536);
-      assertThatThrownBy(() -> allWritten.get(5, TimeUnit.SECONDS)).as("the server stopped reading the requests")
-          .isInstanceOf(java.util.concurrent.TimeoutException.class);
-      assertThat(server.metric("cairn_etcd_watch_backlog_bytes")).as("answers held for the client")
-          .isLessThan(65536 + 1024);
+    }
 
+    /** Reads on: every answer arrives, in order, and the writes finish. */
+    void readAnswers() throws Exception {
+      GrpcClientResponse<WatchRequest, WatchResponse> response = paused.get(10, TimeUnit.SECONDS);
       server.clientVertx().runOnContext(v -> response.resume());
       allWritten.get(60, TimeUnit.SECONDS);
       allAnswered.get(60, TimeUnit.SECONDS);
@@ -488,8 +485,61 @@ class JetcdWatchLeaseTest {
         expected.add("canceled " + id);
       }
       assertThat(answers).isEqualTo(expected);
+    }
+  }
+
+  /**
+   * Every watch request gets an answer, so a client that sends requests and reads no answers would pile them up in
+   * the server: 200,000 creates and cancels held 13 MB of answers against a 1 MiB bound. The stream's requests are
+   * read no further while its backlog is full, as etcd's are, and once the client reads it gets every answer.
+   */
+  @Test
+  void aClientThatReadsNoAnswersIsReadNoFurtherThanItsBacklogAndLosesNoAnswer() throws Exception {
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536");
+    GrpcClient raw = rawClient();
+    try {
+      Flood flood = new Flood(raw, 100_000);
+      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v >= 65536);
+      assertThatThrownBy(() -> flood.allWritten.get(5, TimeUnit.SECONDS)).as("the server stopped reading")
+          .isInstanceOf(java.util.concurrent.TimeoutException.class);
+      assertThat(server.metric("cairn_etcd_watch_backlog_bytes")).as("answers held for the client")
+          .isLessThan(65536 + 1024);
+      flood.readAnswers();
     } finally {
       raw.close();
+    }
+  }
+
+  /**
+   * Many such streams are bounded together, as streams of events are: past the front's bound, a stream's requests
+   * are read only while its backlog is within its share of the bound. Eight streams that may hold 64 KiB each held
+   * 512 KiB against a 128 KiB bound; now the bound and the shares the streams took as they opened, the bound times
+   * 1 + 1/3 + 1/4 + ... + 1/8 (the first two took their 64 KiB within it).
+   */
+  @Test
+  void manyStreamsThatReadNoAnswersAreBoundedTogether() throws Exception {
+    int frontBound = 128 * 1024;
+    restartWith("front.instances=1", "watch.max-backlog-bytes=65536", "watch.max-front-backlog-bytes=" + frontBound);
+    // a connection each: the answers a paused stream leaves unread hold its connection's HTTP/2 window
+    List<GrpcClient> clients = new ArrayList<>();
+    try {
+      // each writes more than the 1 MiB HTTP/2 window the server grants a stream
+      List<Flood> floods = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        clients.add(rawClient());
+        floods.add(new Flood(clients.get(i), 50_000));
+      }
+      server.awaitMetric("cairn_etcd_watch_backlog_bytes", v -> v >= frontBound);
+      assertThatThrownBy(() -> CompletableFuture.anyOf(floods.stream().map(f -> f.allWritten)
+          .toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS)).as("the server stopped reading them")
+          .isInstanceOf(java.util.concurrent.TimeoutException.class);
+      assertThat(server.metric("cairn_etcd_watch_backlog_bytes")).as("answers held for the clients")
+          .isLessThan(2.25 * frontBound + 8 * 1024);
+      for (Flood flood : floods) {
+        flood.readAnswers();
+      }
+    } finally {
+      clients.forEach(GrpcClient::close);
     }
   }
 
