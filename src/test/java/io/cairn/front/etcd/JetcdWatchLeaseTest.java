@@ -138,6 +138,25 @@ class JetcdWatchLeaseTest {
     return stream;
   }
 
+  /**
+   * Opens a watch on {@code prefix/} whose client reads, puts {@code puts} values of {@code valueBytes} over five
+   * keys under it, and checks that the client got every one, in order. Returns their revisions.
+   */
+  List<Long> putWhileAClientReads(GrpcClient readingClient, String prefix, int puts, int valueBytes)
+      throws Exception {
+    List<Long> readingReceived = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch readingDelivered = new CountDownLatch(puts);
+    rawWatch(readingClient, prefix + "/", prefix + "0", readingReceived, readingDelivered);
+    byte[] value = new byte[valueBytes];
+    List<Long> revisions = new ArrayList<>();
+    for (int i = 0; i < puts; i++) {
+      revisions.add(get(kv.put(bs(prefix + "/" + (i % 5)), ByteSequence.from(value))).getHeader().getRevision());
+    }
+    assertThat(readingDelivered.await(30, TimeUnit.SECONDS)).as("the reading client's events").isTrue();
+    assertThat(new ArrayList<>(readingReceived)).isEqualTo(revisions);
+    return revisions;
+  }
+
   @Test
   void prefixWatchWithPrevKvAndFilters() throws Exception {
     BlockingQueue<String> all = new LinkedBlockingQueue<>();
@@ -679,17 +698,7 @@ class JetcdWatchLeaseTest {
         stream.pause();
         stalled.add(stream);
       }
-      List<Long> readingReceived = Collections.synchronizedList(new ArrayList<>());
-      CountDownLatch readingDelivered = new CountDownLatch(puts);
-      rawWatch(readingClient, "fb/", "fb0", readingReceived, readingDelivered);
-
-      byte[] value = new byte[4 * 1024];
-      List<Long> revisions = new ArrayList<>();
-      for (int i = 0; i < puts; i++) {
-        revisions.add(get(kv.put(bs("fb/" + (i % 5)), ByteSequence.from(value))).getHeader().getRevision());
-      }
-      assertThat(readingDelivered.await(30, TimeUnit.SECONDS)).as("the reading client's events").isTrue();
-      assertThat(new ArrayList<>(readingReceived)).isEqualTo(revisions);
+      List<Long> revisions = putWhileAClientReads(readingClient, "fb", puts, 4 * 1024);
       assertThat(server.metric("cairn_etcd_watch_backlog_bytes")).as("queued for the stalled clients together")
           .isLessThanOrEqualTo(2.0 * frontBound);
 
@@ -744,17 +753,7 @@ class JetcdWatchLeaseTest {
         stalledReceived.add(received);
         stalledEnds.add(end);
       }
-      List<Long> readingReceived = Collections.synchronizedList(new ArrayList<>());
-      CountDownLatch readingDelivered = new CountDownLatch(puts);
-      rawWatch(readingClient, "cr/", "cr0", readingReceived, readingDelivered);
-
-      byte[] value = new byte[32 * 1024];
-      List<Long> revisions = new ArrayList<>();
-      for (int i = 0; i < puts; i++) {
-        revisions.add(get(kv.put(bs("cr/" + (i % 5)), ByteSequence.from(value))).getHeader().getRevision());
-      }
-      assertThat(readingDelivered.await(30, TimeUnit.SECONDS)).as("the reading client's events").isTrue();
-      assertThat(new ArrayList<>(readingReceived)).isEqualTo(revisions);
+      List<Long> revisions = putWhileAClientReads(readingClient, "cr", puts, 32 * 1024);
 
       // once they read again, the stalled streams still open get every event; the refused ones got the first ones
       stalled.forEach(GrpcClientResponse::resume);
